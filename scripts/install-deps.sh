@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, tests, benchmarks and demo need (idempotent).
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config
+      libhiredis-dev libconcurrentqueue-dev libxxhash-dev libtomlplusplus-dev libspdlog-dev
+      libsimdjson-dev libcli11-dev libncurses-dev libsystemd-dev catch2 libbenchmark-dev
+      redis-server redis-tools tmux)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
