@@ -1,0 +1,51 @@
+// The unit that flows between pipeline stages: one NEW/UPDATE/PURGED change of one record.
+// Events own their strings because they cross threads (diff -> publish -> back to diff for the
+// commit); an event is created per change, never per unchanged line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "redis.hpp"
+
+namespace hsm {
+
+enum class EventType : std::uint8_t { New, Update, Purged };
+
+const char* event_type_name(EventType t);  // "NEW", "UPDATE", "PURGED"
+
+// Why an event exists beyond "the file changed"; both end up as JSON fields.
+enum EventFlag : std::uint8_t {
+    kFromMaintenance = 1,  // a GC repair: "source": "maintenance"
+    kRefresh = 2,          // re-published so trimming can advance: "refresh": true
+};
+
+// A record's identity on its MDT: `idx=C/R` (see ../shared/LUSTRE-ACTIONS.md).
+struct RecordKey {
+    std::uint32_t cat_idx = 0;
+    std::uint32_t rec_idx = 0;
+    std::uint64_t packed() const { return (std::uint64_t{cat_idx} << 32) | rec_idx; }
+    static RecordKey unpack(std::uint64_t v) {
+        return {static_cast<std::uint32_t>(v >> 32), static_cast<std::uint32_t>(v)};
+    }
+    auto operator<=>(const RecordKey&) const = default;
+};
+
+struct Event {
+    EventType type = EventType::New;
+    std::uint8_t flags = 0;
+    std::uint32_t mdt_slot = 0;  // index into the shipper's MDT registry (stable for a run)
+    RecordKey key;
+    std::uint64_t hash = 0;        // XXH3-64 of `raw` (for PURGED: of the last line seen)
+    std::int64_t timestamp = 0;    // Unix seconds of the observing cycle
+    std::int64_t first_seen = 0;   // refresh events only: when the record was first shipped
+    std::string mdt;               // MDT name, e.g. "elm-MDT0003"
+    std::string fid;               // brackets stripped
+    std::string action;
+    std::string status;            // "PURGED" for PURGED events
+    std::string raw;               // whole line without newline; empty for PURGED
+    // Filled by the publisher: the entry ID Redis assigned, or empty when the XADD failed.
+    StreamId id;
+};
+
+}  // namespace hsm

@@ -1,0 +1,74 @@
+// JSON string escaping with UTF-8 validation (RFC 8259 sections 7 and 8.1).
+#include "json.hpp"
+
+#include <charconv>
+
+namespace hsm::json {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid (overlongs,
+// surrogates and code points above U+10FFFF are invalid too).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned char c = b(0);
+    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    if (c >= 0xF5 || len == 0 || i + len > s.size()) return 0;
+    for (size_t k = 1; k < len; ++k)
+        if ((b(k) & 0xC0) != 0x80) return 0;
+    if (len == 3 && ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) >= 0xA0))) return 0;
+    if (len == 4 && ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) >= 0x90))) return 0;
+    return len;
+}
+
+}  // namespace
+
+void append_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    size_t i = 0;
+    while (i < s.size()) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else if (c < 0x20 || c == 0x7F) {
+            const char* esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : nullptr;
+            if (esc) {
+                out.append(esc);
+            } else {
+                out.append("\\u00");
+                out.push_back(kHex[c >> 4]);
+                out.push_back(kHex[c & 0xF]);
+            }
+            ++i;
+        } else if (size_t len = utf8_sequence_length(s, i)) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            out.append(kReplacement);
+            ++i;
+        }
+    }
+    out.push_back('"');
+}
+
+void append_int(std::string& out, std::int64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+}  // namespace hsm::json

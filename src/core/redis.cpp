@@ -1,0 +1,117 @@
+// RedisConnection: hiredis (0.14, Debian 12) behind the shared connect/backoff/AUTH policy.
+#include "redis.hpp"
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+namespace hsm {
+
+void Backoff::failed(clock::time_point now) {
+    next_ = now + delay_;
+    delay_ = std::min(cap_, delay_ * 2);
+}
+
+bool StreamId::parse(std::string_view text, StreamId& out) {
+    const auto dash = text.find('-');
+    const auto ms_part = text.substr(0, dash);
+    auto r = std::from_chars(ms_part.data(), ms_part.data() + ms_part.size(), out.ms);
+    if (r.ec != std::errc{} || r.ptr != ms_part.data() + ms_part.size()) return false;
+    out.seq = 0;
+    if (dash == std::string_view::npos) return true;
+    const auto seq_part = text.substr(dash + 1);
+    r = std::from_chars(seq_part.data(), seq_part.data() + seq_part.size(), out.seq);
+    return r.ec == std::errc{} && r.ptr == seq_part.data() + seq_part.size();
+}
+
+std::string StreamId::str() const { return std::to_string(ms) + "-" + std::to_string(seq); }
+
+namespace {
+timeval to_timeval(std::chrono::milliseconds ms) {
+    return timeval{static_cast<time_t>(ms.count() / 1000),
+                   static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+}  // namespace
+
+void RedisConnection::fail(std::string why) {
+    error_ = std::move(why);
+    disconnect();
+    backoff_.failed();
+    if (!down_logged_) {
+        spdlog::warn("redis {}:{} unavailable: {} (retrying with backoff up to 30 s)",
+                     endpoint_.host, endpoint_.port, error_);
+        down_logged_ = true;
+    }
+}
+
+bool RedisConnection::connect() {
+    disconnect();
+    ctx_ = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
+                                   to_timeval(endpoint_.connect_timeout));
+    if (!ctx_ || ctx_->err) {
+        fail(ctx_ ? ctx_->errstr : "cannot allocate redis context");
+        return false;
+    }
+    redisSetTimeout(ctx_, to_timeval(endpoint_.io_timeout));
+    if (!endpoint_.password.empty()) {
+        Reply r = endpoint_.username.empty()
+                      ? command({"AUTH", endpoint_.password})
+                      : command({"AUTH", endpoint_.username, endpoint_.password});
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            fail(std::string("AUTH failed: ") + (r ? r->str : error_.c_str()));
+            return false;
+        }
+    }
+    const std::string db = std::to_string(endpoint_.db);
+    Reply r = command({"SELECT", db});
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        fail("SELECT " + db + " failed: " + (r ? std::string(r->str) : error_));
+        return false;
+    }
+    if (was_connected_) ++reconnects_;
+    if (down_logged_ || !was_connected_)
+        spdlog::info("connected to redis {}:{} db {}", endpoint_.host, endpoint_.port, endpoint_.db);
+    was_connected_ = true;
+    down_logged_ = false;
+    backoff_.succeeded();
+    return true;
+}
+
+bool RedisConnection::ensure_connected() {
+    if (ctx_) return true;
+    if (!backoff_.ready()) return false;
+    return connect();
+}
+
+void RedisConnection::disconnect() {
+    if (ctx_) redisFree(ctx_);
+    ctx_ = nullptr;
+}
+
+void RedisConnection::append(const std::vector<std::string_view>& argv) {
+    if (!ctx_) return;
+    argv_buf_.clear();
+    len_buf_.clear();
+    for (auto a : argv) {
+        argv_buf_.push_back(a.data());
+        len_buf_.push_back(a.size());
+    }
+    redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv_buf_.data(), len_buf_.data());
+}
+
+Reply RedisConnection::read_reply() {
+    if (!ctx_) return nullptr;
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
+        fail(ctx_->errstr[0] ? ctx_->errstr : "connection lost");
+        return nullptr;
+    }
+    return Reply(static_cast<redisReply*>(raw));
+}
+
+Reply RedisConnection::command(const std::vector<std::string_view>& argv) {
+    append(argv);
+    return read_reply();
+}
+
+}  // namespace hsm

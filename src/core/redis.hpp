@@ -1,0 +1,98 @@
+// One Redis connection with the policies every tool shares: connect with a timeout, AUTH and
+// SELECT on every (re)connect, capped exponential backoff between attempts, and pipelining.
+// Not thread-safe: each thread that talks to Redis owns its own RedisConnection.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+namespace hsm {
+
+struct RedisEndpoint {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    int db = 1;
+    std::string username;  // empty: AUTH <password> (Redis < 6 style) when a password is set
+    std::string password;
+    std::chrono::milliseconds connect_timeout{2000};
+    // Bounds every reply wait, so a hung server cannot hang a daemon thread.
+    std::chrono::milliseconds io_timeout{10000};
+};
+
+// Capped exponential backoff: 1 s, 2 s, 4 s ... 30 s. The cap keeps a recovered Redis from
+// waiting long for us; the growth keeps an outage from turning into a connection storm.
+class Backoff {
+public:
+    using clock = std::chrono::steady_clock;
+    explicit Backoff(std::chrono::milliseconds first = std::chrono::seconds(1),
+                     std::chrono::milliseconds cap = std::chrono::seconds(30))
+        : first_(first), cap_(cap), delay_(first) {}
+    bool ready(clock::time_point now = clock::now()) const { return now >= next_; }
+    void failed(clock::time_point now = clock::now());
+    void succeeded() { delay_ = first_; next_ = {}; }
+    std::chrono::milliseconds current_delay() const { return delay_; }
+
+private:
+    std::chrono::milliseconds first_, cap_, delay_;
+    clock::time_point next_{};
+};
+
+struct ReplyDeleter {
+    void operator()(redisReply* r) const { if (r) freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+// A stream entry ID `<ms>-<seq>`. Zero means "none".
+struct StreamId {
+    std::uint64_t ms = 0;
+    std::uint64_t seq = 0;
+    bool empty() const { return ms == 0 && seq == 0; }
+    auto operator<=>(const StreamId&) const = default;
+    static bool parse(std::string_view text, StreamId& out);
+    std::string str() const;
+};
+
+class RedisConnection {
+public:
+    explicit RedisConnection(RedisEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+    ~RedisConnection() { disconnect(); }
+    RedisConnection(const RedisConnection&) = delete;
+    RedisConnection& operator=(const RedisConnection&) = delete;
+
+    // Connects (or reconnects) now; on failure returns false and last_error() says why.
+    bool connect();
+    // Connects only when the backoff allows; logs transitions, not every attempt.
+    bool ensure_connected();
+    bool connected() const { return ctx_ != nullptr; }
+    void disconnect();
+    const std::string& last_error() const { return error_; }
+    const RedisEndpoint& endpoint() const { return endpoint_; }
+    std::uint64_t reconnects() const { return reconnects_; }
+
+    // Pipelining: append many commands, then read as many replies. A null reply means the
+    // connection failed (it is then closed; callers treat everything in flight as not done).
+    void append(const std::vector<std::string_view>& argv);
+    Reply read_reply();
+    // One round trip. Error replies are returned as replies (type REDIS_REPLY_ERROR).
+    Reply command(const std::vector<std::string_view>& argv);
+
+private:
+    void fail(std::string why);
+    RedisEndpoint endpoint_;
+    redisContext* ctx_ = nullptr;
+    std::string error_;
+    Backoff backoff_;
+    bool was_connected_ = false;
+    bool down_logged_ = false;
+    std::uint64_t reconnects_ = 0;
+    std::vector<const char*> argv_buf_;
+    std::vector<size_t> len_buf_;
+};
+
+}  // namespace hsm

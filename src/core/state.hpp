@@ -1,0 +1,107 @@
+// The committed state: per MDT, every live record the stream is known to hold, with what a
+// PURGED event needs (fid, action), the fingerprint of the line last shipped, and the ID of the
+// record's newest stream entry (GC trims below the oldest of those).
+//
+// Ownership (no locks): an MdtState is touched by one thread at a time. During a cycle's read
+// phase its reader may call find()/mark_seen(); once the reader's final batch is queued, the diff
+// thread owns it until the cycle ends; the coordinator owns it between cycles. Every handoff goes
+// through a queue or a thread join, which orders the memory accesses.
+//
+// Size matters (a million records): a record is 48 bytes. FIDs are stored as their three numbers
+// when they print back identically (every kernel FID does); anything else goes to a side map.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "event.hpp"
+#include "redis.hpp"
+
+namespace hsm {
+
+// Why a record must be re-shipped even though its line did not change (set by GC).
+enum ReshipFlag : std::uint8_t {
+    kReshipRefresh = 1,  // pinned the trim point: re-publish as UPDATE with "refresh": true
+    kReshipRebuild = 2,  // the stream lost it: re-publish as NEW (maintenance)
+};
+
+struct LiveRecord {
+    std::uint64_t hash = 0;
+    std::uint64_t id_ms = 0;  // newest stream entry for this record
+    std::uint64_t id_seq = 0;
+    std::uint32_t first_seen = 0;  // Unix seconds of the first NEW (kept across refreshes)
+    std::uint32_t seen_cycle = 0;  // last read that printed this record (torn-read detection)
+    std::uint64_t fid_seq = 0;     // canonical FID numbers, see above
+    std::uint32_t fid_oid = 0;
+    std::uint32_t fid_ver = 0;
+    std::uint8_t action = 0;  // index into MdtState's action names
+    std::uint8_t reship = 0;  // ReshipFlag bits
+    bool odd_text = false;    // fid/action live in the side map
+    StreamId last_id() const { return {id_ms, id_seq}; }
+};
+
+class MdtState {
+public:
+    explicit MdtState(std::string name) : name_(std::move(name)) {}
+
+    const std::string& name() const { return name_; }
+    std::size_t size() const { return records_.size(); }
+
+    LiveRecord* find(RecordKey key);
+    const LiveRecord* find(RecordKey key) const;
+    // Inserts or overwrites the record's text fields; keeps first_seen of an existing record.
+    LiveRecord& upsert(RecordKey key, std::string_view fid, std::string_view action);
+    void erase(RecordKey key);
+    void clear();
+    void reserve(std::size_t n) { records_.reserve(n); }
+
+    std::string fid(RecordKey key, const LiveRecord& r) const;
+    std::string_view action(RecordKey key, const LiveRecord& r) const;
+
+    // Oldest newest-entry over all live records: the MINID below which GC may trim.
+    StreamId oldest_live_id() const;
+
+    template <class F> void for_each(F&& f) {
+        for (auto& [k, r] : records_) f(RecordKey::unpack(k), r);
+    }
+    template <class F> void for_each(F&& f) const {
+        for (const auto& [k, r] : records_) f(RecordKey::unpack(k), r);
+    }
+
+    // The newest entry this host wrote to the stream (any record, purged ones included):
+    // a stream whose last entry is newer was written by someone else (takeover), and a stream
+    // that lacks it lost data (rebuild).
+    StreamId newest_written;
+    // This host has replayed/verified the stream since it (re)gained the MDT.
+    bool stream_verified = false;
+
+private:
+    std::string name_;
+    std::unordered_map<std::uint64_t, LiveRecord> records_;
+    std::vector<std::string> action_names_;  // interned; a handful per MDT in practice
+    struct OddText { std::string fid, action; };
+    std::unordered_map<std::uint64_t, OddText> odd_;
+};
+
+// All MDTs this host knows, by stable slot (events carry the slot, not the name).
+class StateTable {
+public:
+    // Returns the slot for `mdt`, creating empty state on first sight.
+    std::uint32_t slot_of(const std::string& mdt);
+    MdtState* find(const std::string& mdt);
+    MdtState& at(std::uint32_t slot) { return *mdts_.at(slot); }
+    const MdtState& at(std::uint32_t slot) const { return *mdts_.at(slot); }
+    std::size_t slots() const { return mdts_.size(); }
+    std::size_t total_records() const;
+    // Slots are never reused within a run; a dropped MDT keeps an empty, unverified state.
+    void drop(std::uint32_t slot);
+
+private:
+    std::vector<std::unique_ptr<MdtState>> mdts_;
+};
+
+}  // namespace hsm
