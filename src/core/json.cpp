@@ -28,6 +28,11 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 
 void append_string(std::string& out, std::string_view s) {
     out.push_back('"');
+    append_escaped(out, s);
+    out.push_back('"');
+}
+
+void append_escaped(std::string& out, std::string_view s) {
     size_t i = 0;
     while (i < s.size()) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
@@ -56,7 +61,6 @@ void append_string(std::string& out, std::string_view s) {
             ++i;
         }
     }
-    out.push_back('"');
 }
 
 void append_int(std::string& out, std::int64_t v) {

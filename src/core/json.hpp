@@ -11,6 +11,8 @@ namespace hsm::json {
 
 // Appends `"escaped"` (with the quotes) to out.
 void append_string(std::string& out, std::string_view s);
+// Appends the escaped bytes without quotes, to build one JSON string from several pieces.
+void append_escaped(std::string& out, std::string_view s);
 void append_int(std::string& out, std::int64_t v);
 void append_uint(std::string& out, std::uint64_t v);
 

@@ -1,10 +1,14 @@
 // The messages and queues between pipeline stages: ingest -> diff -> publish -> (acks) -> diff.
 // Stages know each other only through these types.
 //
-// Overflow policy: the queues themselves are unbounded lock-free queues (moodycamel), and memory
-// is bounded one hop earlier: a reader does not queue another batch while more than
-// kMaxLinesInFlight changed lines are read but not yet acknowledged by Redis (it waits; the waits
-// are counted in PipelineCounters::reader_waits). Nothing is ever dropped: an event either gets
+// Readers send every line they read (as offsets into the read buffer they hand over, so no line
+// is copied or allocated); the diff thread alone owns the committed state and compares. That
+// keeps the state free of locks and the readers free of the state.
+//
+// Overflow policy: the queues are unbounded lock-free queues (moodycamel), and memory is bounded
+// one hop earlier: a reader does not queue another batch while more than kMaxLinesInFlight lines
+// are read but not yet compared (unchanged) or acknowledged by Redis (changed); it waits, and the
+// waits are counted in PipelineCounters::reader_waits. Nothing is dropped: an event either gets
 // an entry ID or comes back without one and is re-detected next cycle.
 #pragma once
 
@@ -20,15 +24,15 @@
 
 namespace hsm {
 
-// ~64 k lines of ~200 bytes is ~13 MB in flight: enough to keep a pipelined publisher busy for
-// a quarter second at 250 k events/s, small beside the 64 MB RSS budget.
-inline constexpr std::uint64_t kMaxLinesInFlight = 64 * 1024;
-// Changed lines per batch: large enough that queue operations are noise, small enough that the
-// diff and publish threads start working while a big file is still being read.
-inline constexpr std::size_t kLinesPerBatch = 4096;
+// ~64 k lines of ~250 bytes is ~16 MB of buffers and events in flight: enough to keep a
+// pipelined publisher busy for a quarter second at 250 k events/s, small beside a 64 MB budget.
+inline constexpr std::uint32_t kMaxLinesInFlight = 64 * 1024;
+// One read(2) into a buffer of this size is one batch: large enough that the kernel file is
+// walked few times (../shared/LUSTRE-ACTIONS.md) and queue operations are noise.
+inline constexpr std::size_t kReadBufferBytes = 1 << 20;
 
-// One changed (or new) line, as offsets into its batch's text arena.
-struct ChangedLine {
+// One parsed line, as offsets into its batch's buffer.
+struct LineRef {
     RecordKey key;
     std::uint64_t hash = 0;
     std::uint32_t offset = 0;  // of the line in ReadBatch::text
@@ -36,21 +40,22 @@ struct ChangedLine {
     std::uint16_t fid_off = 0, fid_len = 0;  // relative to the line
     std::uint16_t action_off = 0, action_len = 0;
     std::uint16_t status_off = 0, status_len = 0;
-    std::uint8_t reship = 0;  // ReshipFlag copied from the state: why an unchanged line is here
 };
 
-// What a reader sends the diff thread: zero or more batches of changed lines, then exactly one
-// final batch per MDT per cycle with the outcome of the read.
+// What a reader sends the diff thread: batches of parsed lines, then exactly one final batch
+// per pass with the outcome of the read.
 struct ReadBatch {
     std::uint32_t mdt_slot = 0;
-    std::string text;                  // arena holding the changed lines
-    std::vector<ChangedLine> lines;
+    std::uint32_t cycle = 0;
+    std::uint8_t pass = 1;          // 2: the confirming re-read after records went missing
+    std::int64_t observed_at = 0;   // Unix seconds of the cycle start: the events' timestamp
+    std::string text;               // the read buffer the lines point into
+    std::vector<LineRef> lines;
     bool final = false;
     // Final batch only:
-    bool complete = false;             // whole file read to EOF without error
-    std::string error;                 // why not complete
-    std::vector<RecordKey> missing;    // committed records absent from the read (and re-read)
-    std::uint64_t lines_read = 0, bad_lines = 0, rereads = 0;
+    bool complete = false;          // whole file read to EOF without error
+    std::string error;              // why not complete
+    std::uint64_t lines_read = 0, bad_lines = 0;
 };
 
 // Events the publisher finished with, in the order it sent them; each carries its entry ID, or
@@ -59,15 +64,29 @@ struct AckBatch {
     std::vector<Event> events;
 };
 
+// Asks the diff thread to report once every event it emitted so far has come back from Redis.
+struct FlushRequest {};
+
 // The diff thread waits on one inbox for everything it reacts to.
-using DiffMessage = std::variant<ReadBatch, AckBatch>;
+using DiffMessage = std::variant<ReadBatch, AckBatch, FlushRequest>;
 using DiffInbox = moodycamel::BlockingConcurrentQueue<DiffMessage>;
+
+// What the diff thread tells the cycle coordinator.
+struct DiffReport {
+    enum class Kind : std::uint8_t { PassDone, Flushed } kind = Kind::PassDone;
+    std::uint32_t mdt_slot = 0;
+    std::uint8_t pass = 1;
+    bool complete = false;       // PassDone: the read was whole
+    std::size_t missing = 0;     // PassDone: committed records this pass did not print
+    std::uint64_t failed = 0;    // Flushed: events of the cycle Redis did not acknowledge
+};
+using ReportQueue = moodycamel::BlockingConcurrentQueue<DiffReport>;
 // diff -> publish; the publisher dequeues in bulk and pipelines one XADD per event.
 using EventQueue = moodycamel::BlockingConcurrentQueue<Event>;
 
 // Counters shared by the stages; relaxed atomics, read by the stats/heartbeat side.
 struct PipelineCounters {
-    std::atomic<std::uint64_t> lines_in_flight{0};  // changed lines read, not yet acknowledged
+    std::atomic<std::uint32_t> lines_in_flight{0};  // see kMaxLinesInFlight
     std::atomic<std::uint64_t> reader_waits{0};
     std::atomic<std::uint64_t> events_new{0}, events_update{0}, events_purged{0};
     std::atomic<std::uint64_t> events_failed{0};  // XADD not acknowledged; re-detected later

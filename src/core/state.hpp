@@ -2,10 +2,9 @@
 // PURGED event needs (fid, action), the fingerprint of the line last shipped, and the ID of the
 // record's newest stream entry (GC trims below the oldest of those).
 //
-// Ownership (no locks): an MdtState is touched by one thread at a time. During a cycle's read
-// phase its reader may call find()/mark_seen(); once the reader's final batch is queued, the diff
-// thread owns it until the cycle ends; the coordinator owns it between cycles. Every handoff goes
-// through a queue or a thread join, which orders the memory accesses.
+// Ownership (no locks): the diff thread owns the table while a cycle runs, the coordinator between
+// cycles (the handoff is a queue message or a thread join, which orders memory). Readers never
+// touch it; GC gets what it needs (trim points, live sets) as copies through its queue.
 //
 // Size matters (a million records): a record is 48 bytes. FIDs are stored as their three numbers
 // when they print back identically (every kernel FID does); anything else goes to a side map.

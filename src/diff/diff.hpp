@@ -1,0 +1,89 @@
+// The diff stage: compares each read with the committed state and turns differences into
+// NEW/UPDATE/PURGED events; commits an event into the state only when Redis acknowledged it
+// (ship-then-commit), so a failed XADD is simply found again by the next cycle.
+//
+// Differ is the logic, free of threads and queues so tests drive it call by call; DiffStage runs
+// it on the diff thread between the inbox and the publisher's queue.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/pipeline.hpp"
+#include "core/state.hpp"
+
+namespace hsm::diff {
+
+using EventSink = std::function<void(Event&&)>;
+
+class Differ {
+public:
+    Differ(StateTable& state, PipelineCounters& counters) : state_(state), counters_(counters) {}
+
+    // Compares a batch of lines with the state (and with events already in flight), emitting an
+    // event per changed line. Returns how many lines needed no event.
+    std::size_t compare(const ReadBatch& batch, const EventSink& emit);
+
+    // Ends a pass. After a complete pass 1 it counts the committed records the read did not print
+    // (the caller re-reads when there are any: a single read is no proof of removal,
+    // ../shared/LUSTRE-ACTIONS.md); after a complete pass 2 it emits PURGED for those the re-read
+    // lacked too. An incomplete pass purges nothing.
+    DiffReport finish_pass(const ReadBatch& final_batch, const EventSink& emit);
+
+    // Applies Redis's verdict on one event: commit it (ID present) or forget it (no ID).
+    void acknowledge(const Event& event);
+
+    std::size_t events_in_flight() const { return in_flight_; }
+    std::uint64_t failed_since_flush() const { return failed_; }
+    void reset_failed() { failed_ = 0; }
+    // Set whenever committed state changed; the coordinator checkpoints and clears it.
+    bool dirty = false;
+
+private:
+    struct Pending { std::uint64_t hash; };
+    Event make_event(EventType type, const ReadBatch& batch, const LineRef& line) const;
+    void mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& record);
+
+    StateTable& state_;
+    PipelineCounters& counters_;
+    // Per slot: records with an event in flight, by packed key, and how many distinct committed
+    // records the current cycle has printed.
+    std::vector<std::unordered_map<std::uint64_t, Pending>> pending_;
+    std::vector<std::size_t> seen_count_;
+    std::vector<std::uint32_t> seen_count_cycle_;
+    std::size_t in_flight_ = 0;
+    std::uint64_t failed_ = 0;
+};
+
+// Runs a Differ on its own thread. Owns the state while running (see core/state.hpp).
+class DiffStage {
+public:
+    DiffStage(StateTable& state, PipelineCounters& counters, DiffInbox& inbox, EventQueue& out,
+              ReportQueue& reports);
+    ~DiffStage();
+    void start();
+    void stop();  // returns once the thread has exited
+    Differ& differ() { return differ_; }  // only while the thread is not running
+
+private:
+    void run();
+    void handle(ReadBatch& batch);
+    void handle(AckBatch& acks);
+    void handle(FlushRequest&);
+    void maybe_report_flushed();
+
+    Differ differ_;
+    PipelineCounters& counters_;
+    DiffInbox& inbox_;
+    EventQueue& out_;
+    ReportQueue& reports_;
+    std::atomic<bool> stop_{false};
+    bool flush_requested_ = false;
+    std::thread thread_;
+};
+
+}  // namespace hsm::diff

@@ -1,0 +1,152 @@
+// Differ: the comparison and commit rules (see diff.hpp).
+#include <spdlog/spdlog.h>
+
+#include "diff/diff.hpp"
+
+namespace hsm::diff {
+
+namespace {
+std::string_view field(const ReadBatch& b, const LineRef& l, std::uint16_t off, std::uint16_t len) {
+    return std::string_view(b.text).substr(l.offset + off, len);
+}
+}  // namespace
+
+Event Differ::make_event(EventType type, const ReadBatch& batch, const LineRef& line) const {
+    Event e;
+    e.type = type;
+    e.mdt_slot = batch.mdt_slot;
+    e.key = line.key;
+    e.hash = line.hash;
+    e.timestamp = batch.observed_at;
+    e.mdt = state_.at(batch.mdt_slot).name();
+    e.fid = field(batch, line, line.fid_off, line.fid_len);
+    e.action = field(batch, line, line.action_off, line.action_len);
+    e.status = field(batch, line, line.status_off, line.status_len);
+    e.raw = std::string_view(batch.text).substr(line.offset, line.length);
+    return e;
+}
+
+void Differ::mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& record) {
+    if (seen_count_cycle_[slot] != cycle) {
+        seen_count_cycle_[slot] = cycle;
+        seen_count_[slot] = 0;
+    }
+    if (record.seen_cycle != cycle) {
+        record.seen_cycle = cycle;
+        ++seen_count_[slot];
+    }
+}
+
+std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
+    const std::uint32_t slot = batch.mdt_slot;
+    if (pending_.size() < state_.slots()) {
+        pending_.resize(state_.slots());
+        seen_count_.resize(state_.slots(), 0);
+        seen_count_cycle_.resize(state_.slots(), 0);
+    }
+    MdtState& mdt = state_.at(slot);
+    auto& pending = pending_[slot];
+    std::size_t unchanged = 0;
+    for (const LineRef& line : batch.lines) {
+        LiveRecord* committed = mdt.find(line.key);
+        if (committed) mark_seen(slot, batch.cycle, *committed);
+        auto p = pending.find(line.key.packed());
+        if (p != pending.end() && p->second.hash == line.hash) {
+            ++unchanged;  // same line again (re-read or duplicate): its event is in flight
+            continue;
+        }
+        if (committed && committed->hash == line.hash && !committed->reship) {
+            ++unchanged;
+            continue;
+        }
+        EventType type = EventType::Update;
+        if (!committed && p == pending.end()) type = EventType::New;
+        if (committed && (committed->reship & kReshipRebuild)) type = EventType::New;
+        Event e = make_event(type, batch, line);
+        if (committed && committed->hash == line.hash) {
+            e.flags = kFromMaintenance;
+            if (committed->reship & kReshipRefresh) {
+                e.flags |= kRefresh;
+                e.first_seen = committed->first_seen;
+            }
+        }
+        pending[line.key.packed()] = Pending{line.hash};
+        ++in_flight_;
+        emit(std::move(e));
+    }
+    return unchanged;
+}
+
+DiffReport Differ::finish_pass(const ReadBatch& fin, const EventSink& emit) {
+    DiffReport report;
+    report.kind = DiffReport::Kind::PassDone;
+    report.mdt_slot = fin.mdt_slot;
+    report.pass = fin.pass;
+    report.complete = fin.complete;
+    counters_.bad_lines.fetch_add(fin.bad_lines, std::memory_order_relaxed);
+    if (!fin.complete) return report;
+    if (pending_.size() < state_.slots()) {
+        pending_.resize(state_.slots());
+        seen_count_.resize(state_.slots(), 0);
+        seen_count_cycle_.resize(state_.slots(), 0);
+    }
+    MdtState& mdt = state_.at(fin.mdt_slot);
+    const std::size_t seen = seen_count_cycle_[fin.mdt_slot] == fin.cycle ? seen_count_[fin.mdt_slot] : 0;
+    report.missing = mdt.size() - std::min(seen, mdt.size());
+    if (report.missing == 0 || fin.pass < 2) return report;
+    mdt.for_each([&](RecordKey key, LiveRecord& r) {
+        if (r.seen_cycle == fin.cycle) return;
+        Event e;
+        e.type = EventType::Purged;
+        e.mdt_slot = fin.mdt_slot;
+        e.key = key;
+        e.hash = r.hash;
+        e.timestamp = fin.observed_at;
+        e.mdt = mdt.name();
+        e.fid = mdt.fid(key, r);
+        e.action = mdt.action(key, r);
+        e.status = "PURGED";
+        ++in_flight_;
+        emit(std::move(e));
+    });
+    return report;
+}
+
+void Differ::acknowledge(const Event& e) {
+    if (in_flight_ > 0) --in_flight_;
+    MdtState& mdt = state_.at(e.mdt_slot);
+    if (e.mdt_slot < pending_.size()) {
+        auto& pending = pending_[e.mdt_slot];
+        auto p = pending.find(e.key.packed());
+        if (p != pending.end() && p->second.hash == e.hash) pending.erase(p);
+    }
+    if (e.id.empty()) {
+        ++failed_;
+        counters_.events_failed.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    dirty = true;
+    if (e.id > mdt.newest_written) mdt.newest_written = e.id;
+    switch (e.type) {
+        case EventType::New: counters_.events_new.fetch_add(1, std::memory_order_relaxed); break;
+        case EventType::Update: counters_.events_update.fetch_add(1, std::memory_order_relaxed); break;
+        case EventType::Purged: counters_.events_purged.fetch_add(1, std::memory_order_relaxed); break;
+    }
+    if (e.type == EventType::Purged) {
+        mdt.erase(e.key);
+        return;
+    }
+    const bool existed = mdt.find(e.key) != nullptr;
+    LiveRecord& r = mdt.upsert(e.key, e.fid, e.action);
+    r.hash = e.hash;
+    r.id_ms = e.id.ms;
+    r.id_seq = e.id.seq;
+    r.reship = 0;
+    if (!existed) {
+        r.first_seen = static_cast<std::uint32_t>(e.first_seen ? e.first_seen : e.timestamp);
+        r.seen_cycle = seen_count_cycle_.size() > e.mdt_slot ? seen_count_cycle_[e.mdt_slot] : 0;
+        if (r.seen_cycle) ++seen_count_[e.mdt_slot];
+    }
+}
+
+}  // namespace hsm::diff

@@ -1,0 +1,59 @@
+// The publish stage: encodes events as the JSON of ../shared/WIRE-FORMAT.md and sends them as
+// pipelined `XADD <prefix>:<mdt> * data <json>`, many per round trip; every event goes back to
+// the diff thread with the entry ID Redis gave it, or without one if Redis did not take it.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "core/pipeline.hpp"
+#include "core/redis.hpp"
+
+namespace hsm::publish {
+
+// Appends the event's JSON object to `out`. Field names and types follow WIRE-FORMAT.md.
+void encode_event(const Event& e, std::string& out);
+
+std::string stream_key(const std::string& prefix, const std::string& mdt);
+
+struct PublisherOptions {
+    RedisEndpoint endpoint;
+    std::string prefix = "hsm:actions";
+    // XADDs per round trip. Large enough that the round trip is amortised (throughput levels
+    // off around a thousand pipelined commands on loopback), small enough that one failed
+    // connection returns a bounded batch for re-detection.
+    std::size_t batch_size = 2000;
+    // Print each event's JSON on stdout instead of sending it; nothing is acknowledged, so
+    // nothing is committed.
+    bool dry_run = false;
+};
+
+class Publisher {
+public:
+    Publisher(PublisherOptions options, EventQueue& in, DiffInbox& acks, PipelineCounters& counters);
+    ~Publisher();
+    void start();
+    // Stops after the batch in hand (bounded by the connection's I/O timeout).
+    void stop();
+    // Connects now, retrying until `timeout`; for --run-once's "Redis must be reachable".
+    bool connect_within(std::chrono::milliseconds timeout, std::string& error);
+    bool connected() const { return connected_.load(std::memory_order_relaxed); }
+
+private:
+    void run();
+    void publish(std::vector<Event>& batch);
+
+    PublisherOptions options_;
+    EventQueue& in_;
+    DiffInbox& acks_;
+    PipelineCounters& counters_;
+    RedisConnection redis_;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> connected_{false};
+    std::thread thread_;
+    std::string json_;  // reused encode buffer
+    std::vector<std::string> keys_;
+};
+
+}  // namespace hsm::publish

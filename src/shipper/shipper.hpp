@@ -1,0 +1,70 @@
+// The shipper daemon's coordinator: runs poll cycles (discover -> read -> diff -> publish ->
+// commit -> checkpoint) over the stage threads, owns start-up, shutdown and the checkpoint.
+// Public header of src/shipper; the executable in src/tools/hsm-action-shipper is a thin main().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/pipeline.hpp"
+#include "core/state.hpp"
+
+namespace hsm::shipper {
+
+// Every key of hsm_action_shipper.toml: the one table docs and validation come from.
+std::span<const config::KeySpec> config_schema();
+inline constexpr const char* kDefaultConfigPath = "/etc/lustre-hsm-action-stream/hsm_action_shipper.toml";
+
+// The checkpoint of the committed state (format in checkpoint.cpp). save() is atomic: temp file,
+// fsync, rename, fsync of the directory. load() returns false, with `why`, for a missing,
+// truncated, corrupt or foreign-version file, leaving `state` empty.
+bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why);
+bool load_checkpoint(StateTable& state, const std::filesystem::path& path, std::string& why);
+
+struct RunOptions {
+    bool dry_run = false;  // print events as JSON lines; no Redis, no cache writes
+};
+
+struct CycleSummary {
+    std::size_t mdts = 0;
+    std::size_t live = 0;
+    std::uint64_t shipped = 0;
+    std::uint64_t failed = 0;
+    double seconds = 0;
+};
+
+class Shipper {
+public:
+    Shipper(const config::Config& config, RunOptions options);
+    ~Shipper();
+    Shipper(const Shipper&) = delete;
+    Shipper& operator=(const Shipper&) = delete;
+
+    // Loads the checkpoint and starts the stage threads. For run-once modes, `require_redis`
+    // makes an unreachable Redis (within a bounded time) an error.
+    bool start(bool require_redis, std::string& error);
+    CycleSummary run_cycle();
+    // The GC pass (reconcile + trim) over every MDT this host owns, now.
+    void run_maintenance();
+    // Cycles every poll_interval until request_stop().
+    void run_forever();
+    // Thread-safe and async-signal-thread safe: makes the current cycle wind down (bounded by a
+    // few seconds) and run_forever() return.
+    void request_stop();
+    // Stops the threads (bounded), commits what Redis acknowledged, writes the checkpoint.
+    void shutdown();
+
+    const PipelineCounters& counters() const;
+    const StateTable& state() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hsm::shipper

@@ -1,0 +1,113 @@
+// hsm-action-shipper: the per-MDS daemon. Parses the command line, validates the configuration
+// (exit 2 on any error, before anything starts) and runs the Shipper; signals are taken by one
+// thread with sigwait so no handler runs inside the pipeline threads.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.hpp"
+#include "shipper/shipper.hpp"
+
+namespace {
+
+constexpr int kExitConfig = 2;
+
+struct Args {
+    std::string config_path = hsm::shipper::kDefaultConfigPath;
+    bool config_given = false;
+    bool run_once = false, maintenance_now = false, dry_run = false, check_config = false;
+    bool version = false, reference = false;
+};
+
+bool valid_log_level(const std::string& level) {
+    for (const char* l : {"trace", "debug", "info", "warning", "warn", "error", "critical", "off"})
+        if (level == l) return true;
+    return false;
+}
+
+// Blocks SIGINT/SIGTERM in every thread and lets this one take them: the first asks the shipper
+// to stop (bounded wind-down, checkpoint, exit 0), a second exits at once.
+std::thread start_signal_thread(hsm::shipper::Shipper& shipper, sigset_t set) {
+    return std::thread([&shipper, set] {
+        int sig = 0;
+        sigwait(&set, &sig);
+        spdlog::info("signal {} received: finishing the cycle in hand and exiting", sig);
+        shipper.request_stop();
+        sigwait(&set, &sig);
+        std::fputs("second signal: exiting now\n", stderr);
+        ::_exit(1);
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args a;
+    CLI::App app{"Ships Lustre HSM hsm/actions records to per-MDT Redis streams."};
+    auto* c = app.add_option("-c,--config", a.config_path, "TOML configuration file");
+    app.add_flag("--run-once", a.run_once, "One full cycle, then exit");
+    app.add_flag("--maintenance-now", a.maintenance_now, "One cycle, then a maintenance pass, then exit");
+    app.add_flag("--dry-run", a.dry_run, "Print events as JSON lines; touch neither Redis nor the cache");
+    app.add_flag("--check-config", a.check_config, "Validate the configuration and exit");
+    app.add_flag("--version", a.version, "Print the version and exit");
+    app.add_flag("--config-reference", a.reference, "Print the configuration keys as Markdown");
+    CLI11_PARSE(app, argc, argv);
+    a.config_given = c->count() > 0;
+    if (a.version) {
+        std::printf("hsm-action-shipper %s\n", HSM_VERSION);
+        return 0;
+    }
+    if (a.reference) {
+        std::fputs(hsm::config::reference_markdown(hsm::shipper::config_schema()).c_str(), stdout);
+        return 0;
+    }
+
+    hsm::config::Config cfg;
+    try {
+        cfg = hsm::config::load(hsm::shipper::config_schema(), a.config_path, a.config_given);
+        if (!valid_log_level(cfg.str("log_level")))
+            throw hsm::config::ConfigError(a.config_path + ": key 'log_level': unknown level '" +
+                                           cfg.str("log_level") + "'");
+    } catch (const hsm::config::ConfigError& e) {
+        std::fprintf(stderr, "hsm-action-shipper: configuration error: %s\n", e.what());
+        return kExitConfig;
+    }
+    if (a.check_config) {
+        std::printf("%s: configuration OK\n", a.config_path.c_str());
+        return 0;
+    }
+    if (!hsm::setup_logging(cfg.str("log_level"), cfg.str("log_file"), "shipper")) return kExitConfig;
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+    const bool one_shot = a.run_once || a.maintenance_now || a.dry_run;
+    hsm::shipper::Shipper shipper(cfg, {a.dry_run});
+    std::string error;
+    if (!shipper.start(one_shot, error)) {
+        spdlog::critical("{}", error);
+        return 1;
+    }
+    std::thread signals = start_signal_thread(shipper, set);
+    signals.detach();
+    if (one_shot) {
+        shipper.run_cycle();
+        if (a.maintenance_now) shipper.run_maintenance();
+    } else {
+        spdlog::info("hsm-action-shipper {} started: glob {}, every {} s", HSM_VERSION,
+                     cfg.str("mdt_watch_glob"), cfg.real("poll_interval"));
+        shipper.run_forever();
+    }
+    shipper.shutdown();
+    spdlog::info("stopped cleanly");
+    return 0;
+}
