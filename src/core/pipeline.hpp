@@ -67,8 +67,14 @@ struct AckBatch {
 // Asks the diff thread to report once every event it emitted so far has come back from Redis.
 struct FlushRequest {};
 
+// Events no read produced (GC repairs, e.g. PURGED for a stream's orphans), shipped and
+// acknowledged through the diff thread like any other.
+struct RepairBatch {
+    std::vector<Event> events;
+};
+
 // The diff thread waits on one inbox for everything it reacts to.
-using DiffMessage = std::variant<ReadBatch, AckBatch, FlushRequest>;
+using DiffMessage = std::variant<ReadBatch, AckBatch, FlushRequest, RepairBatch>;
 using DiffInbox = moodycamel::BlockingConcurrentQueue<DiffMessage>;
 
 // What the diff thread tells the cycle coordinator.

@@ -114,6 +114,7 @@ void StateTable::drop(std::uint32_t slot) {
     m.clear();
     m.newest_written = {};
     m.stream_verified = false;
+    m.repairing = false;
 }
 
 }  // namespace hsm

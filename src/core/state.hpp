@@ -25,7 +25,8 @@ namespace hsm {
 // Why a record must be re-shipped even though its line did not change (set by GC).
 enum ReshipFlag : std::uint8_t {
     kReshipRefresh = 1,  // pinned the trim point: re-publish as UPDATE with "refresh": true
-    kReshipRebuild = 2,  // the stream lost it: re-publish as NEW (maintenance)
+    kReshipRebuild = 2,  // the stream lacks it: re-publish as NEW (maintenance)
+    kReshipRepair = 4,   // the stream holds an older version: UPDATE (maintenance)
 };
 
 struct LiveRecord {
@@ -77,6 +78,8 @@ public:
     StreamId newest_written;
     // This host has replayed/verified the stream since it (re)gained the MDT.
     bool stream_verified = false;
+    // The stream is being rebuilt after data loss: this cycle's events are repairs.
+    bool repairing = false;
 
 private:
     std::string name_;

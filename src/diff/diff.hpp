@@ -37,6 +37,15 @@ public:
     // Applies Redis's verdict on one event: commit it (ID present) or forget it (no ID).
     void acknowledge(const Event& event);
 
+    // Sends an event that no read produced (a GC repair), counted in flight like the others.
+    void inject(Event&& event, const EventSink& emit);
+
+    // Events Redis acknowledged per MDT slot since the last reset (GC's "one cycle's churn").
+    std::uint64_t shipped(std::uint32_t slot) const {
+        return slot < shipped_by_slot_.size() ? shipped_by_slot_[slot] : 0;
+    }
+    void reset_shipped() { shipped_by_slot_.assign(shipped_by_slot_.size(), 0); }
+
     std::size_t events_in_flight() const { return in_flight_; }
     std::uint64_t failed_since_flush() const { return failed_; }
     void reset_failed() { failed_ = 0; }
@@ -45,6 +54,7 @@ public:
 
 private:
     struct Pending { std::uint64_t hash; };
+    static EventType classify(const LiveRecord* committed, bool in_flight, std::uint64_t hash);
     Event make_event(EventType type, const ReadBatch& batch, const LineRef& line) const;
     void mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& record);
 
@@ -55,6 +65,7 @@ private:
     std::vector<std::unordered_map<std::uint64_t, Pending>> pending_;
     std::vector<std::size_t> seen_count_;
     std::vector<std::uint32_t> seen_count_cycle_;
+    std::vector<std::uint64_t> shipped_by_slot_;
     std::size_t in_flight_ = 0;
     std::uint64_t failed_ = 0;
 };
@@ -74,6 +85,7 @@ private:
     void handle(ReadBatch& batch);
     void handle(AckBatch& acks);
     void handle(FlushRequest&);
+    void handle(RepairBatch& repairs);
     void maybe_report_flushed();
 
     Differ differ_;

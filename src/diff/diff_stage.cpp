@@ -73,6 +73,11 @@ void DiffStage::handle(AckBatch& acks) {
     maybe_report_flushed();
 }
 
+void DiffStage::handle(RepairBatch& repairs) {
+    const auto emit = [this](Event&& e) { out_.enqueue(std::move(e)); };
+    for (Event& e : repairs.events) differ_.inject(std::move(e), emit);
+}
+
 void DiffStage::handle(FlushRequest&) {
     flush_requested_ = true;
     maybe_report_flushed();

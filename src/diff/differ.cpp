@@ -26,6 +26,17 @@ Event Differ::make_event(EventType type, const ReadBatch& batch, const LineRef& 
     return e;
 }
 
+EventType Differ::classify(const LiveRecord* committed, bool in_flight, std::uint64_t hash) {
+    if (!committed) return in_flight ? EventType::Update : EventType::New;
+    if (committed->hash == hash && (committed->reship & kReshipRebuild)) return EventType::New;
+    return EventType::Update;
+}
+
+void Differ::inject(Event&& event, const EventSink& emit) {
+    ++in_flight_;
+    emit(std::move(event));
+}
+
 void Differ::mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& record) {
     if (seen_count_cycle_[slot] != cycle) {
         seen_count_cycle_[slot] = cycle;
@@ -59,13 +70,12 @@ std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
             ++unchanged;
             continue;
         }
-        EventType type = EventType::Update;
-        if (!committed && p == pending.end()) type = EventType::New;
-        if (committed && (committed->reship & kReshipRebuild)) type = EventType::New;
-        Event e = make_event(type, batch, line);
+        Event e = make_event(classify(committed, p != pending.end(), line.hash), batch, line);
+        if (mdt.repairing) e.flags |= kFromMaintenance;
         if (committed && committed->hash == line.hash) {
-            e.flags = kFromMaintenance;
-            if (committed->reship & kReshipRefresh) {
+            // Unchanged line shipped again on GC's request: say why.
+            if (committed->reship & (kReshipRebuild | kReshipRepair)) e.flags |= kFromMaintenance;
+            if (committed->reship == kReshipRefresh) {
                 e.flags |= kRefresh;
                 e.first_seen = committed->first_seen;
             }
@@ -127,6 +137,9 @@ void Differ::acknowledge(const Event& e) {
     }
     dirty = true;
     if (e.id > mdt.newest_written) mdt.newest_written = e.id;
+    if (shipped_by_slot_.size() <= e.mdt_slot) shipped_by_slot_.resize(e.mdt_slot + 1, 0);
+    ++shipped_by_slot_[e.mdt_slot];
+    if (e.flags & kFromMaintenance) counters_.repairs.fetch_add(1, std::memory_order_relaxed);
     switch (e.type) {
         case EventType::New: counters_.events_new.fetch_add(1, std::memory_order_relaxed); break;
         case EventType::Update: counters_.events_update.fetch_add(1, std::memory_order_relaxed); break;

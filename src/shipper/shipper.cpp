@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "diff/diff.hpp"
+#include "gc/gc.hpp"
 #include "ingest/ingest.hpp"
 #include "publish/publish.hpp"
 #include "shipper/shipper.hpp"
@@ -34,7 +35,12 @@ struct Shipper::Impl {
     Impl(const config::Config& cfg, RunOptions opts)
         : config(cfg), options(opts),
           diff(state, counters, inbox, events, reports),
-          publisher(publisher_options(cfg, opts), events, inbox, counters) {}
+          publisher(publisher_options(cfg, opts), events, inbox, counters),
+          gc(publisher_options(cfg, opts).endpoint,
+             gc::TrimOptions{cfg.boolean("use_approximate_trimming"),
+                             static_cast<std::size_t>(cfg.integer("trim_chunk_size"))},
+             gc_jobs, gc_findings, counters),
+          admin(publisher_options(cfg, opts).endpoint) {}
 
     static publish::PublisherOptions publisher_options(const config::Config& cfg, RunOptions opts) {
         publish::PublisherOptions p;
@@ -58,6 +64,14 @@ struct Shipper::Impl {
     ReportQueue reports;
     diff::DiffStage diff;
     publish::Publisher publisher;
+    gc::GcJobQueue gc_jobs;
+    gc::GcFindingQueue gc_findings;
+    gc::GcStage gc;
+    std::size_t gc_outstanding = 0;
+    // The coordinator's own connection: stream checks, replays and reconcile between cycles.
+    RedisConnection admin;
+    Clock::time_point next_reconcile = Clock::now();
+    bool gc_enabled = false;  // one-shot runs (--run-once) ship without trimming
     ingest::FileOpener opener;
     std::map<std::uint32_t, std::unique_ptr<ingest::MdtReader>> readers;  // by slot, current MDTs
     std::uint32_t cycle = 0;
@@ -67,6 +81,14 @@ struct Shipper::Impl {
     bool started = false;
 
     void update_mdts(const std::vector<ingest::MdtFile>& files);
+    void verify_streams();
+    bool reseed_from_stream(std::uint32_t slot, bool rebuild);
+    std::size_t apply_gc_findings(bool wait_for_all);
+    void post_gc_jobs();
+    void reconcile(std::uint32_t slot);
+    std::string key_of(std::uint32_t slot) const {
+        return config.str("redis_stream_prefix") + ":" + state.at(slot).name();
+    }
     void read_all(std::int64_t now);
     bool wait_report(DiffReport& report, Clock::time_point deadline);
     std::uint64_t flush();
@@ -96,6 +118,138 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
         diff.differ().dirty = true;
     }
     readers = std::move(current);
+}
+
+// Before an MDT's read, make sure its committed state describes its stream: a stream written by
+// someone else (failover, a lost or stale cache) is taken over by replaying it, and one that lost
+// entries we had acknowledged (FLUSHDB, a restart without persistence, a stale replica) is
+// rebuilt. Either way the diff then ships only the difference to the file.
+void Shipper::Impl::verify_streams() {
+    if (options.dry_run) return;
+    for (auto& [slot, reader] : readers) {
+        MdtState& mdt = state.at(slot);
+        const gc::StreamCheck check = gc::check_stream(admin, key_of(slot), mdt);
+        switch (check.verdict) {
+            case gc::StreamVerdict::Consistent:
+                mdt.stream_verified = true;
+                break;
+            case gc::StreamVerdict::Unreachable:
+                break;
+            case gc::StreamVerdict::Unknown:
+            case gc::StreamVerdict::ForeignWrites:
+                spdlog::info("{}: taking over the stream ({}): replaying its live set", mdt.name(), check.detail);
+                if (reseed_from_stream(slot, false)) counters.takeovers.fetch_add(1, std::memory_order_relaxed);
+                break;
+            case gc::StreamVerdict::DataLoss:
+                spdlog::warn("{}: redis lost entries this host had shipped ({}); rebuilding the stream",
+                             mdt.name(), check.detail);
+                if (reseed_from_stream(slot, true)) counters.rebuilds.fetch_add(1, std::memory_order_relaxed);
+                break;
+        }
+    }
+}
+
+bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
+    gc::ReplayResult replay = gc::replay_stream(admin, key_of(slot), state.at(slot).name());
+    if (!replay.ok) {
+        spdlog::warn("{}: cannot replay {}: {}; will retry next cycle", state.at(slot).name(),
+                     key_of(slot), replay.error);
+        return false;
+    }
+    spdlog::info("{}: stream holds {} live records in {} entries", state.at(slot).name(),
+                 replay.live.size(), replay.entries);
+    replay.live.newest_written = replay.last_id;
+    replay.live.stream_verified = true;
+    replay.live.repairing = rebuild;
+    state.at(slot) = std::move(replay.live);
+    diff.differ().dirty = true;
+    return true;
+}
+
+// Reconcile: replay the stream up to our newest entry and repair both ways: PURGED for records
+// the stream holds live that we do not (orphans), re-shipping for records it lacks or holds in
+// an older version (backfill; the next read supplies their lines).
+void Shipper::Impl::reconcile(std::uint32_t slot) {
+    MdtState& mdt = state.at(slot);
+    if (!mdt.stream_verified) return;
+    gc::ReplayResult replay = gc::replay_stream(admin, key_of(slot), mdt.name(), mdt.newest_written);
+    if (!replay.ok) {
+        spdlog::warn("{}: reconcile skipped: {}", mdt.name(), replay.error);
+        return;
+    }
+    RepairBatch orphans;
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    replay.live.for_each([&](RecordKey key, const LiveRecord& rec) {
+        if (mdt.find(key)) return;
+        Event e;
+        e.type = EventType::Purged;
+        e.flags = kFromMaintenance;
+        e.mdt_slot = slot;
+        e.key = key;
+        e.hash = rec.hash;
+        e.timestamp = now;
+        e.mdt = mdt.name();
+        e.fid = replay.live.fid(key, rec);
+        e.action = replay.live.action(key, rec);
+        e.status = "PURGED";
+        orphans.events.push_back(std::move(e));
+    });
+    std::size_t backfill = 0;
+    mdt.for_each([&](RecordKey key, LiveRecord& rec) {
+        const LiveRecord* seen = replay.live.find(key);
+        const std::uint8_t flag = !seen ? kReshipRebuild : seen->hash != rec.hash ? kReshipRepair : 0;
+        rec.reship |= flag;
+        backfill += flag != 0;
+    });
+    if (!orphans.events.empty() || backfill)
+        spdlog::warn("{}: reconcile found {} orphaned and {} missing or stale records; repairing",
+                     mdt.name(), orphans.events.size(), backfill);
+    if (!orphans.events.empty()) inbox.enqueue(std::move(orphans));
+}
+
+// Applies what the GC thread found. With `wait_for_all`, waits (bounded by shutdown) for every
+// job posted so far. Returns how many records were marked for refresh.
+std::size_t Shipper::Impl::apply_gc_findings(bool wait_for_all) {
+    std::size_t refreshed = 0;
+    gc::GcFinding f;
+    while (gc_outstanding > 0) {
+        const bool got = wait_for_all ? gc_findings.wait_dequeue_timed(f, kReportWaitMicros)
+                                      : gc_findings.try_dequeue(f);
+        if (!got) {
+            if (!wait_for_all || stopping) break;
+            continue;
+        }
+        --gc_outstanding;
+        if (f.refresh_before.empty() || !readers.count(f.mdt_slot)) continue;
+        state.at(f.mdt_slot).for_each([&](RecordKey, LiveRecord& rec) {
+            if (rec.last_id() < f.refresh_before && !rec.reship) {
+                rec.reship |= kReshipRefresh;
+                ++refreshed;
+            }
+        });
+    }
+    if (refreshed) spdlog::debug("refreshing {} long-lived records so trimming can advance", refreshed);
+    return refreshed;
+}
+
+// After a cycle committed, the trim point of every verified stream is known from the state.
+// Jobs are not piled up behind a slow GC: a cycle posts only when the last batch is done.
+void Shipper::Impl::post_gc_jobs() {
+    if (!gc_enabled || gc_outstanding > 0) return;
+    for (auto& [slot, reader] : readers) {
+        const MdtState& mdt = state.at(slot);
+        if (!mdt.stream_verified) continue;
+        gc::GcJob job;
+        job.mdt_slot = slot;
+        job.key = key_of(slot);
+        job.trim_below = mdt.oldest_live_id();
+        job.live = mdt.size();
+        job.churn = diff.differ().shipped(slot);
+        if (job.live > 0 && job.trim_below.empty()) continue;
+        gc_jobs.enqueue(std::move(job));
+        ++gc_outstanding;
+    }
+    diff.differ().reset_shipped();
 }
 
 // Backpressure: wait (counted) while too many lines are in flight; never drop.
@@ -197,8 +351,10 @@ bool Shipper::start(bool require_redis, std::string& error) {
                 std::to_string(s.config.integer("redis_port")) + ": " + why;
         return false;
     }
+    if (!s.options.dry_run) s.admin.connect();  // failures are retried with backoff per cycle
     s.diff.start();
     s.publisher.start();
+    if (!s.options.dry_run) s.gc.start();
     s.started = true;
     return true;
 }
@@ -209,11 +365,15 @@ CycleSummary Shipper::run_cycle() {
     ++s.cycle;
     const std::uint64_t shipped_before = s.counters.events_new + s.counters.events_update +
                                          s.counters.events_purged;
+    s.apply_gc_findings(false);
     s.update_mdts(ingest::discover(s.config.str("mdt_watch_glob")));
+    s.verify_streams();
     s.read_all(static_cast<std::int64_t>(std::time(nullptr)));
     CycleSummary sum;
     sum.failed = s.flush();
+    for (auto& [slot, reader] : s.readers) s.state.at(slot).repairing = false;
     s.checkpoint();
+    s.post_gc_jobs();
     sum.mdts = s.readers.size();
     sum.live = s.state.total_records();
     sum.shipped = s.counters.events_new + s.counters.events_update + s.counters.events_purged - shipped_before;
@@ -227,16 +387,34 @@ CycleSummary Shipper::run_cycle() {
 }
 
 void Shipper::run_maintenance() {
-    // Filled in by the GC stage.
+    Impl& s = *impl_;
+    if (s.options.dry_run) return;
+    s.gc_enabled = true;
+    s.apply_gc_findings(true);  // the GC thread must not trim while we replay
+    for (auto& [slot, reader] : s.readers) s.reconcile(slot);
+    s.flush();
+    run_cycle();  // ships the backfill, then posts the trims
+    if (s.apply_gc_findings(true) > 0) {
+        run_cycle();  // ships the refreshes so the trim point can advance
+        s.apply_gc_findings(true);
+    }
+    s.next_reconcile = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(s.config.real("reconcile_interval")));
 }
 
 void Shipper::run_forever() {
     Impl& s = *impl_;
     const auto interval = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(s.config.real("poll_interval")));
+    s.gc_enabled = true;
+    s.next_reconcile = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(s.config.real("reconcile_interval")));
     while (!s.stopping) {
         const auto next = Clock::now() + interval;
-        run_cycle();
+        if (Clock::now() >= s.next_reconcile)
+            run_maintenance();
+        else
+            run_cycle();
         std::unique_lock lock(s.sleep_mutex);
         s.wake.wait_until(lock, next, [&] { return s.stopping.load(); });
     }
@@ -258,6 +436,7 @@ void Shipper::shutdown() {
     s.stopping = true;
     // Publisher first: its last acknowledgements land in the inbox, which the diff thread drains
     // before it exits, so everything Redis accepted is committed and checkpointed.
+    s.gc.stop();
     s.publisher.stop();
     s.diff.stop();
     s.checkpoint();

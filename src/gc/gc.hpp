@@ -1,0 +1,135 @@
+// The GC stage: everything that reads the streams back. Replay rebuilds a stream's live set
+// (takeover, rebuild, reconcile); trimming deletes what no live record needs, in bounded calls;
+// the stream check notices, every cycle, a stream written by someone else or one that lost data.
+// The functions are synchronous and take a connection (the coordinator uses them directly at
+// start-up and in --maintenance-now); GcStage runs the routine work on its own thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+
+#include "core/pipeline.hpp"
+#include "core/redis.hpp"
+#include "core/state.hpp"
+
+namespace hsm::gc {
+
+// ---- replay -------------------------------------------------------------------------------------
+
+struct ReplayResult {
+    bool ok = false;
+    std::string error;
+    MdtState live{""};           // the stream's live set: newest event of each live record
+    StreamId last_id;            // newest entry replayed
+    std::uint64_t entries = 0;   // entries replayed
+    std::uint64_t skipped = 0;   // not JSON, or lacking the keys an identity needs
+};
+
+// Replays `key` from its start up to `until` (inclusive; empty = to the end) in chunks of
+// `chunk` entries per XRANGE, so each call returns a bounded reply. Copes with Python-written
+// streams (../shared/WIRE-FORMAT.md): maintenance PURGED events without indices remove by
+// action_key, MD5 hashes are ignored (the fingerprint is recomputed from `raw`).
+ReplayResult replay_stream(RedisConnection& redis, const std::string& key, const std::string& mdt,
+                           StreamId until = {}, std::size_t chunk = 10000);
+
+// ---- trimming -----------------------------------------------------------------------------------
+
+struct TrimOptions {
+    bool approximate = true;
+    // Entries deleted per call at most, so one XTRIM never blocks Redis for long (Redis frees
+    // entries synchronously; a million-entry trim in one call stalls every client).
+    std::size_t chunk = 1000;
+    // Checked between calls: shutdown must not wait for a long trim.
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+struct TrimResult {
+    bool ok = true;
+    std::uint64_t deleted = 0;
+    std::uint64_t calls = 0;
+};
+
+// Deletes entries older than `minid`; `minid` empty means the whole stream (nothing is live).
+// Approximate: `XTRIM MINID ~ id LIMIT chunk` until a call deletes nothing. Exact: Redis refuses
+// LIMIT without `~`, so the MINID walks forward `chunk` entries at a time (XRANGE COUNT finds the
+// step's ID) and each exact XTRIM deletes at most `chunk` entries.
+TrimResult trim_stream(RedisConnection& redis, const std::string& key, StreamId minid,
+                       const TrimOptions& options);
+
+// The ID of the `position`-th entry (1-based) from the start, walking in chunks; empty if the
+// stream is shorter. Used to pick which records to refresh.
+StreamId id_at_position(RedisConnection& redis, const std::string& key, std::uint64_t position,
+                        std::size_t chunk);
+
+// ---- stream check (every cycle) -----------------------------------------------------------------
+
+enum class StreamVerdict : std::uint8_t {
+    Consistent,   // the stream ends with what this host last wrote
+    ForeignWrites,  // newer entries than ours: another host wrote (failover) -> take over
+    Unknown,      // we know nothing about this stream (fresh start, lost cache) -> take over
+    DataLoss,     // entries we had acknowledged are gone -> rebuild
+    Unreachable,  // Redis did not answer; decide next cycle
+};
+
+struct StreamCheck {
+    StreamVerdict verdict = StreamVerdict::Unreachable;
+    std::string detail;  // for the log
+};
+
+// One pipelined round trip per call: XLEN, the newest entry, and whether our newest entry exists.
+StreamCheck check_stream(RedisConnection& redis, const std::string& key, const MdtState& state);
+
+// ---- the GC thread ------------------------------------------------------------------------------
+
+// Work for the GC thread, posted by the coordinator after each cycle with copies of what it needs
+// (the thread never touches the committed state).
+struct GcJob {
+    std::uint32_t mdt_slot = 0;
+    std::string key;
+    StreamId trim_below;       // oldest live record's newest entry; empty: trim to empty
+    std::uint64_t live = 0;
+    std::uint64_t churn = 0;   // events shipped for this MDT by the last cycle
+};
+
+// What the GC thread found; applied by the coordinator between cycles.
+struct GcFinding {
+    std::uint32_t mdt_slot = 0;
+    // Live records whose newest entry is older than this pin the trim point: re-publish them.
+    StreamId refresh_before;
+    std::uint64_t trimmed = 0;
+};
+
+using GcJobQueue = moodycamel::BlockingConcurrentQueue<GcJob>;
+using GcFindingQueue = moodycamel::BlockingConcurrentQueue<GcFinding>;
+
+// A stream may hold its live records' newest entries plus as many superseded ones plus one
+// cycle's churn; beyond that the oldest live records are refreshed so trimming can advance.
+bool needs_refresh(std::uint64_t length, std::uint64_t live, std::uint64_t churn);
+
+class GcStage {
+public:
+    GcStage(RedisEndpoint endpoint, TrimOptions trim, GcJobQueue& jobs, GcFindingQueue& findings,
+            PipelineCounters& counters);
+    ~GcStage();
+    void start();
+    void stop();
+    // Runs one job on the caller's thread (--maintenance-now, tests).
+    GcFinding run_job(const GcJob& job);
+
+private:
+    void run();
+    RedisConnection redis_;
+    TrimOptions trim_;
+    GcJobQueue& jobs_;
+    GcFindingQueue& findings_;
+    PipelineCounters& counters_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+}  // namespace hsm::gc

@@ -1,0 +1,60 @@
+// GcStage: the GC thread. For each job: trim below the oldest live entry, then see whether the
+// stream is longer than its bound and, if so, which records to refresh.
+#include <spdlog/spdlog.h>
+
+#include "gc/gc.hpp"
+
+namespace hsm::gc {
+
+namespace {
+constexpr std::int64_t kJobWaitMicros = 100'000;
+}  // namespace
+
+GcStage::GcStage(RedisEndpoint endpoint, TrimOptions trim, GcJobQueue& jobs, GcFindingQueue& findings,
+                 PipelineCounters& counters)
+    : redis_(std::move(endpoint)), trim_(trim), jobs_(jobs), findings_(findings), counters_(counters) {
+    trim_.cancel = &stop_;
+}
+
+GcStage::~GcStage() { stop(); }
+
+void GcStage::start() {
+    stop_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void GcStage::stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+void GcStage::run() {
+    GcJob job;
+    while (!stop_.load(std::memory_order_relaxed)) {
+        if (!jobs_.wait_dequeue_timed(job, kJobWaitMicros)) continue;
+        findings_.enqueue(run_job(job));
+    }
+}
+
+GcFinding GcStage::run_job(const GcJob& job) {
+    GcFinding finding;
+    finding.mdt_slot = job.mdt_slot;
+    if (!redis_.ensure_connected()) return finding;
+    const TrimResult trimmed = trim_stream(redis_, job.key, job.trim_below, trim_);
+    finding.trimmed = trimmed.deleted;
+    counters_.trims.fetch_add(trimmed.calls, std::memory_order_relaxed);
+    counters_.trimmed_entries.fetch_add(trimmed.deleted, std::memory_order_relaxed);
+    if (trimmed.deleted)
+        spdlog::debug("{}: trimmed {} entries in {} calls", job.key, trimmed.deleted, trimmed.calls);
+    Reply len = redis_.command({"XLEN", job.key});
+    if (!len || len->type != REDIS_REPLY_INTEGER) return finding;
+    const auto length = static_cast<std::uint64_t>(len->integer);
+    if (!needs_refresh(length, job.live, job.churn)) return finding;
+    // Everything before the excess-th entry is either garbage or a live record's newest event
+    // that pins the trim point; refreshing those records lets the next trim drop them all.
+    const std::uint64_t excess = length - 2 * job.live;
+    finding.refresh_before = id_at_position(redis_, job.key, excess, trim_.chunk);
+    return finding;
+}
+
+}  // namespace hsm::gc
