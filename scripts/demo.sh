@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole system on one machine: a private Redis, simulated MDTs (4 x 50,000 live actions),
+# the shipper polling them every 2 s, and the hsm-action-top dashboard on the live streams.
+# Everything runs from a temp dir and is stopped when the dashboard exits (press q).
+#   scripts/demo.sh [--mdts N] [--live N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mdts=4 live=50000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --mdts) mdts="$2"; shift 2 ;;
+    --live) live="$2"; shift 2 ;;
+    *) echo "usage: $0 [--mdts N] [--live N]" >&2; exit 2 ;;
+  esac
+done
+scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHSM_BUILD_TESTS=OFF -DHSM_BUILD_BENCH=OFF >/dev/null
+cmake --build build -j"$(nproc)" --target hsm-action-shipper hsm-action-simulate hsm-action-top
+bin="$PWD/build/bin"
+work=$(mktemp -d /tmp/hsm-demo-XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null \
+       || shuf -i 20000-60000 -n 1)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+redis-server --port "$port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no \
+  --logfile "$work/redis.log" --daemonize no &
+pids+=($!)
+until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
+
+"$bin/hsm-action-simulate" --root "$work/mdt" --mdts "$mdts" --live "$live" --tick 1 --speed 5 &
+pids+=($!)
+until [ "$(ls "$work"/mdt/*/hsm/actions 2>/dev/null | wc -l)" -ge "$mdts" ]; do sleep 0.1; done
+
+cat > "$work/shipper.toml" <<TOML
+redis_host = "127.0.0.1"
+redis_port = $port
+mdt_watch_glob = "$work/mdt/*/hsm/actions"
+cache_path = "$work/shipper-state.bin"
+poll_interval = 2.0
+log_file = "$work/shipper.log"
+TOML
+"$bin/hsm-action-shipper" -c "$work/shipper.toml" &
+pids+=($!)
+echo "redis on 127.0.0.1:$port, files under $work/mdt, shipper log $work/shipper.log"
+"$bin/hsm-action-top" --host 127.0.0.1 --port "$port" --interval 1

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds everything and runs the whole test suite (unit + integration). Each integration test
+# starts its own private redis-server on a free loopback port, so nothing needs to be running.
+#   scripts/test.sh                       # RelWithDebInfo build in build/
+#   scripts/test.sh --sanitize address,undefined   # or: --sanitize thread (build-<name>/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sanitize=""
+if [ "${1:-}" = "--sanitize" ]; then sanitize="$2"; fi
+scripts/install-deps.sh
+build=build
+[ -n "$sanitize" ] && build="build-${sanitize//,/-}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHSM_SANITIZE="$sanitize" >/dev/null
+cmake --build "$build" -j"$(nproc)"
+cd "$build"
+ctest --output-on-failure -j"$(nproc)" --timeout 600
