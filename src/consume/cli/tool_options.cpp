@@ -1,0 +1,65 @@
+// The shared tool keys and flags (see tool_options.hpp).
+#include "consume/cli/tool_options.hpp"
+
+namespace hsm::consume::cli {
+
+using config::KeySpec;
+using config::Type;
+
+std::vector<KeySpec> schema_with(std::initializer_list<KeySpec> tool_keys) {
+    std::vector<KeySpec> keys = {
+        {"redis_host", Type::String, std::string("localhost"), "Redis server host."},
+        {"redis_port", Type::Integer, std::int64_t{6379}, "Redis server port.", 1, 65535},
+        {"redis_db", Type::Integer, std::int64_t{1}, "Redis database number (the shipper's default is 1).", 0, 1 << 20},
+        {"redis_username", Type::String, std::string(""), "Redis ACL user name; empty: AUTH with the password only."},
+        {"redis_password", Type::String, std::string(""), "Redis password; empty: no AUTH."},
+        {"redis_stream_prefix", Type::String, std::string("hsm:actions"),
+         "Streams read are `<prefix>:<mdt>`, found with SCAN MATCH `<prefix>:*`."},
+        {"log_level", Type::String, std::string("warning"),
+         "trace, debug, info, warning, error, critical or off (logs go to stderr)."},
+        {"log_file", Type::String, std::string(""), "Write logs to this file instead of stderr."},
+    };
+    keys.insert(keys.end(), tool_keys.begin(), tool_keys.end());
+    return keys;
+}
+
+CommonFlags::CommonFlags(CLI::App& app, std::string default_config)
+    : app_(app), config_path_(std::move(default_config)) {
+    app.add_option("-c,--config", config_path_, "TOML configuration file")->capture_default_str();
+    app.add_option("--host", host_, "Redis server host (overrides redis_host)");
+    app.add_option("--port", port_, "Redis server port (overrides redis_port)");
+    app.add_option("--db", db_, "Redis database number (overrides redis_db)");
+    app.add_option("--stream-prefix", prefix_, "Prefix of the Redis streams (overrides redis_stream_prefix)");
+    app.add_option("--log-level", log_level_, "Log level (overrides log_level)");
+    app.add_flag("--config-reference", config_reference_,
+                 "Print the configuration keys as a Markdown table and exit");
+}
+
+config::Config CommonFlags::load(const std::vector<KeySpec>& schema) const {
+    const bool named = app_.get_option("--config")->count() > 0;
+    config::Config cfg = config::load(schema, config_path_, named);
+    if (host_) cfg.set("redis_host", *host_, "--host");
+    if (port_) cfg.set("redis_port", *port_, "--port");
+    if (db_) cfg.set("redis_db", *db_, "--db");
+    if (prefix_) cfg.set("redis_stream_prefix", *prefix_, "--stream-prefix");
+    if (log_level_) cfg.set("log_level", *log_level_, "--log-level");
+    return cfg;
+}
+
+ReaderOptions reader_options(const config::Config& cfg) {
+    ReaderOptions o;
+    o.host = cfg.str("redis_host");
+    o.port = static_cast<int>(cfg.integer("redis_port"));
+    o.db = static_cast<int>(cfg.integer("redis_db"));
+    o.username = cfg.str("redis_username");
+    o.password = cfg.str("redis_password");
+    o.prefix = cfg.str("redis_stream_prefix");
+    return o;
+}
+
+std::string describe_endpoint(const config::Config& cfg) {
+    return cfg.str("redis_host") + ":" + std::to_string(cfg.integer("redis_port")) + " db " +
+           std::to_string(cfg.integer("redis_db"));
+}
+
+}  // namespace hsm::consume::cli

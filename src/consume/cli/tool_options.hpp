@@ -1,0 +1,53 @@
+// Config keys and command-line flags shared by hsm-stream-stats, hsm-stream-tail and
+// hsm-action-top. They are declared once here so the three tools spell, default, validate and
+// document them the same way (the tables feed core/config and `--config-reference`).
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/config.hpp"
+#include "hsm/consume/stream_reader.hpp"
+
+namespace hsm::consume::cli {
+
+// Where the packaged configuration files live.
+inline constexpr const char* kConfigDir = "/etc/lustre-hsm-action-stream/";
+
+// Exit codes shared by the tools: 1 = runtime failure (Redis unreachable...), 2 = usage or
+// configuration error (the convention of argparse, which the Python tools used).
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// The Redis and logging keys, followed by the tool's own.
+std::vector<config::KeySpec> schema_with(std::initializer_list<config::KeySpec> tool_keys);
+
+// Flags every tool has: -c/--config, --host, --port, --db, --stream-prefix, --log-level,
+// --config-reference. Overrides are applied with Config::set, so they are checked like the file.
+class CommonFlags {
+public:
+    CommonFlags(CLI::App& app, std::string default_config);
+
+    // Loads the file (a missing default file means defaults; a missing file named with -c is
+    // an error) and applies the command-line overrides. Throws config::ConfigError.
+    config::Config load(const std::vector<config::KeySpec>& schema) const;
+    bool config_reference() const { return config_reference_; }
+
+private:
+    CLI::App& app_;
+    std::string config_path_;
+    std::optional<std::string> host_, prefix_, log_level_;
+    std::optional<std::int64_t> port_, db_;
+    bool config_reference_ = false;
+};
+
+ReaderOptions reader_options(const config::Config& cfg);
+
+// "host:port db N" for messages.
+std::string describe_endpoint(const config::Config& cfg);
+
+}  // namespace hsm::consume::cli

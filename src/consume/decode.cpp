@@ -1,0 +1,192 @@
+// The event decoder (see decode.hpp). Keys are matched on their raw bytes: every key we read is
+// plain ASCII, and a key written with escapes is simply an unknown key, which JSON allows.
+#include "consume/decode.hpp"
+
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include <simdjson.h>
+
+namespace hsm::consume::detail {
+
+namespace od = simdjson::ondemand;
+
+static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING, "keep kJsonPadding in step with simdjson");
+
+std::string_view to_string(DecodeStatus status) {
+    switch (status) {
+        case DecodeStatus::Ok: return "ok";
+        case DecodeStatus::NotJson: return "not valid JSON";
+        case DecodeStatus::NotObject: return "not a JSON object";
+        case DecodeStatus::MissingKey: return "missing key";
+        case DecodeStatus::BadType: return "wrong type for key";
+        case DecodeStatus::UnknownEventType: return "unknown event_type";
+    }
+    return "?";
+}
+
+struct Decoder::Impl {
+    od::parser parser;
+};
+
+Decoder::Decoder() : impl_(std::make_unique<Impl>()) {}
+Decoder::~Decoder() = default;
+
+namespace {
+
+// The keys we read; anything else is skipped unread.
+enum class Key { Other, EventType, Mdt, CatIdx, RecIdx, Fid, Action, Status, ActionKey, Source,
+                 Timestamp, FirstSeen, Refresh };
+
+// The raw key runs from `raw` to the next quote (an escaped quote only occurs in keys we do not
+// read, and then the prefix we compare cannot match a whole key of ours).
+Key classify(const char* raw) {
+    const char* end = static_cast<const char*>(std::memchr(raw, '"', 32));
+    if (!end) return Key::Other;
+    const std::string_view k(raw, static_cast<std::size_t>(end - raw));
+    switch (k.size()) {
+        case 3: return k == "mdt" ? Key::Mdt : k == "fid" ? Key::Fid : Key::Other;
+        case 6: return k == "action" ? Key::Action : k == "status" ? Key::Status
+                     : k == "source" ? Key::Source : Key::Other;
+        case 7: return k == "cat_idx" ? Key::CatIdx : k == "rec_idx" ? Key::RecIdx
+                     : k == "refresh" ? Key::Refresh : Key::Other;
+        case 9: return k == "timestamp" ? Key::Timestamp : Key::Other;
+        case 10: return k == "event_type" ? Key::EventType : k == "action_key" ? Key::ActionKey
+                      : k == "first_seen" ? Key::FirstSeen : Key::Other;
+        default: return Key::Other;
+    }
+}
+
+// Copies a decoded string next to the others; capacity was reserved by the caller, so earlier
+// views into `strings` are not invalidated.
+std::string_view keep(std::string& strings, std::string_view s) {
+    const std::size_t at = strings.size();
+    strings.append(s);
+    return std::string_view(strings.data() + at, s.size());
+}
+
+bool read_string(od::value v, std::string& strings, std::string_view& out) {
+    std::string_view s;
+    if (v.get_string().get(s)) return false;
+    out = keep(strings, s);
+    return true;
+}
+
+bool read_index(od::value v, std::uint32_t& out) {
+    std::uint64_t n = 0;
+    if (v.get_uint64().get(n) || n > std::numeric_limits<std::uint32_t>::max()) return false;
+    out = static_cast<std::uint32_t>(n);
+    return true;
+}
+
+// Unix seconds: the shipper writes integers; a float (another producer's time.time()) is
+// truncated rather than rejected, since nothing but display depends on it.
+bool read_seconds(od::value v, std::int64_t& out) {
+    od::number n;
+    if (v.get_number().get(n)) return false;
+    if (n.is_int64()) out = n.get_int64();
+    else if (n.is_uint64()) out = static_cast<std::int64_t>(n.get_uint64());
+    else out = static_cast<std::int64_t>(n.get_double());
+    return true;
+}
+
+bool parse_event_type(std::string_view s, EventType& out) {
+    if (s == "NEW") out = EventType::New;
+    else if (s == "UPDATE") out = EventType::Update;
+    else if (s == "PURGED") out = EventType::Purged;
+    else return false;
+    return true;
+}
+
+struct Seen {
+    bool event_type = false, mdt = false, cat = false, rec = false;
+};
+
+DecodeResult bad(DecodeStatus s, std::string_view what) { return {s, what}; }
+
+// Reads one field into `out`; optional fields of the wrong type are ignored (treated as absent),
+// required ones reject the entry.
+DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, Seen& seen) {
+    std::string_view s;
+    switch (key) {
+        case Key::EventType:
+            if (!read_string(v, strings, s)) return bad(DecodeStatus::BadType, "event_type");
+            if (!parse_event_type(s, out.type)) return bad(DecodeStatus::UnknownEventType, s);
+            seen.event_type = true;
+            break;
+        case Key::Mdt:
+            if (!read_string(v, strings, out.mdt)) return bad(DecodeStatus::BadType, "mdt");
+            seen.mdt = true;
+            break;
+        case Key::CatIdx:
+            if (!read_index(v, out.cat_idx)) return bad(DecodeStatus::BadType, "cat_idx");
+            seen.cat = true;
+            break;
+        case Key::RecIdx:
+            if (!read_index(v, out.rec_idx)) return bad(DecodeStatus::BadType, "rec_idx");
+            seen.rec = true;
+            break;
+        case Key::Fid: read_string(v, strings, out.fid); break;
+        case Key::Action: read_string(v, strings, out.action); break;
+        case Key::Status: read_string(v, strings, out.status); break;
+        case Key::ActionKey: read_string(v, strings, out.action_key); break;
+        case Key::Source: read_string(v, strings, out.source); break;
+        case Key::Timestamp: read_seconds(v, out.timestamp); break;
+        case Key::FirstSeen: read_seconds(v, out.first_seen); break;
+        case Key::Refresh: {
+            bool b = false;
+            if (!v.get_bool().get(b)) out.refresh = b;
+            break;
+        }
+        case Key::Other: break;
+    }
+    return {};
+}
+
+// The rules of WIRE-FORMAT.md: event_type and mdt always; the record indices, except on a
+// Python maintenance PURGED, which names the action by action_key instead.
+DecodeResult check_required(const Event& e, const Seen& seen) {
+    if (!seen.event_type) return bad(DecodeStatus::MissingKey, "event_type");
+    if (!seen.mdt) return bad(DecodeStatus::MissingKey, "mdt");
+    if (seen.cat != seen.rec) return bad(DecodeStatus::MissingKey, seen.cat ? "rec_idx" : "cat_idx");
+    if (!seen.cat && !(e.type == EventType::Purged && !e.action_key.empty()))
+        return bad(DecodeStatus::MissingKey, "cat_idx");
+    return {};
+}
+
+}  // namespace
+
+DecodeResult Decoder::decode(const char* json, std::size_t len, std::string& strings, Event& out) {
+    const EntryId keep_id = out.id;
+    const std::string_view keep_stream = out.stream;
+    out = Event{};
+    out.id = keep_id;
+    out.stream = keep_stream;
+    out.data = std::string_view(json, len);
+
+    od::document doc;
+    if (auto err = impl_->parser.iterate(json, len, len + kJsonPadding).get(doc))
+        return bad(DecodeStatus::NotJson, simdjson::error_message(err));
+    od::object obj;
+    if (auto err = doc.get_object().get(obj))
+        return bad(err == simdjson::INCORRECT_TYPE ? DecodeStatus::NotObject : DecodeStatus::NotJson,
+                   simdjson::error_message(err));
+    Seen seen;
+    for (auto field_result : obj) {
+        od::field field;
+        if (auto err = std::move(field_result).get(field)) return bad(DecodeStatus::NotJson, simdjson::error_message(err));
+        const Key key = classify(field.key().raw());
+        if (key == Key::Other) continue;
+        if (auto r = read_field(key, field.value(), strings, out, seen); !r.ok()) return r;
+    }
+    // Anything after the object (current_location() says OUT_OF_BOUNDS at the very end) makes
+    // the entry invalid, as it would be for Python's json.loads.
+    const char* rest = nullptr;
+    if (doc.current_location().get(rest) == simdjson::SUCCESS)
+        return bad(DecodeStatus::NotJson, "trailing content after the object");
+    out.has_index = seen.cat && seen.rec;
+    return check_required(out, seen);
+}
+
+}  // namespace hsm::consume::detail

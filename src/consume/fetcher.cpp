@@ -1,0 +1,338 @@
+// The Redis thread of StreamReader (see fetcher.hpp). It never decodes JSON: it only walks the
+// reply tree for entry IDs and `data` pointers, so Redis can prepare the next reply while the
+// caller decodes this one.
+#include "consume/fetcher.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace hsm::consume {
+
+namespace {
+
+// SCAN's COUNT hint: keys examined per call. Large enough to walk a big keyspace in a few round
+// trips, small enough that one SCAN call stays short on the server.
+constexpr std::string_view kScanCount = "1000";
+// How often to look again while disconnected or idle. RedisConnection's backoff decides when a
+// connect is actually attempted; this only bounds how late stop() is noticed.
+constexpr auto kIdlePoll = std::chrono::milliseconds(100);
+// Reply wait bound on top of XREAD's BLOCK: a server that answers nothing for this long is hung.
+constexpr auto kReplySlack = std::chrono::seconds(10);
+
+std::string_view text(const redisReply* r) {
+    return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+               ? std::string_view(r->str, r->len)
+               : std::string_view();
+}
+
+bool is_array(const redisReply* r, std::size_t min_elements = 0) {
+    return r && r->type == REDIS_REPLY_ARRAY && r->elements >= min_elements;
+}
+
+EntryId to_id(const redisReply* r) { return EntryId::parse(text(r)).value_or(EntryId{}); }
+
+// The ID of the single entry of an `XRANGE ... COUNT 1` reply; empty for an empty stream.
+EntryId single_entry_id(const redisReply* r) {
+    if (!is_array(r, 1) || !is_array(r->element[0], 1)) return {};
+    return to_id(r->element[0]->element[0]);
+}
+
+// A prefix is matched literally, even if it contains glob characters.
+std::string glob_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+
+RedisEndpoint endpoint_of(const ReaderOptions& o) {
+    RedisEndpoint e;
+    e.host = o.host;
+    e.port = o.port;
+    e.db = o.db;
+    e.username = o.username;
+    e.password = o.password;
+    e.io_timeout = std::max<std::chrono::milliseconds>(e.io_timeout, o.block + kReplySlack);
+    return e;
+}
+
+}  // namespace
+
+StreamReader::Fetcher::Fetcher(const ReaderOptions& options, std::shared_ptr<Shared> shared)
+    : options_(options), shared_(std::move(shared)), conn_(endpoint_of(options)),
+      thread_([this] { run(); }) {}
+
+StreamReader::Fetcher::~Fetcher() {
+    {
+        std::lock_guard lock(shared_->mu);
+        shared_->stopping = true;
+    }
+    shared_->space_ready.notify_all();
+    shared_->data_ready.notify_all();
+    thread_.join();
+}
+
+bool StreamReader::Fetcher::stopping() {
+    std::lock_guard lock(shared_->mu);
+    return shared_->stopping || shared_->failed;
+}
+
+void StreamReader::Fetcher::pause(std::chrono::milliseconds d) {
+    std::unique_lock lock(shared_->mu);
+    shared_->space_ready.wait_for(lock, d, [&] { return shared_->stopping; });
+}
+
+void StreamReader::Fetcher::fail(const std::string& why) {
+    std::lock_guard lock(shared_->mu);
+    shared_->failed = true;
+    shared_->connected = false;
+    shared_->error = "redis " + options_.host + ":" + std::to_string(options_.port) + ": " + why;
+    shared_->data_ready.notify_all();
+}
+
+void StreamReader::Fetcher::run() {
+    while (!stopping()) {
+        if (!ensure_connected()) continue;
+        const bool due = options_.follow && std::chrono::steady_clock::now() >= next_discovery_;
+        if ((need_discovery_ || due) && !discover()) continue;
+        if (!options_.follow && std::all_of(streams_.begin(), streams_.end(),
+                                            [](const Stream& s) { return s.done; })) {
+            publish(nullptr);
+            return;  // a snapshot replay is complete
+        }
+        read_once();
+    }
+}
+
+bool StreamReader::Fetcher::ensure_connected() {
+    if (conn_.connected()) return true;
+    if (conn_.ensure_connected()) {
+        std::lock_guard lock(shared_->mu);
+        shared_->connected = true;
+        shared_->stats.reconnects = conn_.reconnects();
+        need_discovery_ = true;  // streams may have been deleted or created meanwhile
+        return true;
+    }
+    if (!options_.reconnect) {
+        fail(conn_.last_error());
+        return false;
+    }
+    {
+        std::lock_guard lock(shared_->mu);
+        shared_->connected = false;
+    }
+    pause(kIdlePoll);
+    return false;
+}
+
+// Lost connections surface as a disconnected conn_; the caller's loop reconnects or fails.
+bool StreamReader::Fetcher::discover() {
+    if (discovered_once_ && !options_.follow) {
+        need_discovery_ = false;  // a snapshot replay keeps the streams it started with
+        return true;
+    }
+    auto names = scan();
+    if (!conn_.connected()) return false;
+    auto snaps = snapshot(names);
+    if (!conn_.connected()) return false;
+    adopt(names, snaps);
+    discovered_once_ = true;
+    need_discovery_ = false;
+    next_discovery_ = std::chrono::steady_clock::now() + options_.discovery_interval;
+    {
+        std::lock_guard lock(shared_->mu);
+        ++shared_->stats.discoveries;
+    }
+    publish(nullptr);
+    return true;
+}
+
+std::vector<std::string> StreamReader::Fetcher::scan() {
+    std::vector<std::string> names;
+    const std::string pattern = glob_escape(options_.prefix) + ":*";
+    std::string cursor = "0";
+    do {
+        Reply r = conn_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", kScanCount, "TYPE", "stream"});
+        if (!r) return {};
+        if (!is_array(r.get(), 2) || !is_array(r->element[1])) {
+            spdlog::warn("stream discovery failed: {}", r->type == REDIS_REPLY_ERROR ? r->str : "bad SCAN reply");
+            conn_.disconnect();  // start over after a reconnect rather than loop on the error
+            return {};
+        }
+        cursor = std::string(text(r->element[0]));
+        for (std::size_t i = 0; i < r->element[1]->elements; ++i)
+            names.emplace_back(text(r->element[1]->element[i]));
+    } while (cursor != "0");
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());  // SCAN may repeat keys
+    return names;
+}
+
+// Length, oldest and newest entry of every stream, taken atomically (MULTI/EXEC), so that a
+// snapshot replay's totals match the lengths it reports.
+std::vector<StreamReader::Fetcher::Snapshot> StreamReader::Fetcher::snapshot(
+    const std::vector<std::string>& names) {
+    std::vector<Snapshot> snaps(names.size());
+    if (names.empty()) return snaps;
+    conn_.append({"MULTI"});
+    for (const auto& n : names) {
+        conn_.append({"XLEN", n});
+        conn_.append({"XRANGE", n, "-", "+", "COUNT", "1"});
+        conn_.append({"XREVRANGE", n, "+", "-", "COUNT", "1"});
+    }
+    conn_.append({"EXEC"});
+    for (std::size_t i = 0; i < 1 + 3 * names.size(); ++i)  // +OK, then +QUEUED per command
+        if (!conn_.read_reply()) return {};
+    Reply exec = conn_.read_reply();
+    if (!exec) return {};
+    if (!is_array(exec.get(), 3 * names.size())) {
+        spdlog::warn("stream snapshot failed: {}", exec->type == REDIS_REPLY_ERROR ? exec->str : "bad EXEC reply");
+        return snaps;
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const redisReply* len = exec->element[3 * i];
+        snaps[i].length = len->type == REDIS_REPLY_INTEGER ? static_cast<std::uint64_t>(len->integer) : 0;
+        snaps[i].first = single_entry_id(exec->element[3 * i + 1]);
+        snaps[i].last = single_entry_id(exec->element[3 * i + 2]);
+    }
+    return snaps;
+}
+
+// Merges a discovery into the streams being read. Streams seen before keep their position;
+// new ones start at their end when following from now at start-up, otherwise at the beginning
+// (a stream created after start holds nothing but new entries).
+void StreamReader::Fetcher::adopt(const std::vector<std::string>& names,
+                                  const std::vector<Snapshot>& snaps) {
+    std::vector<Stream> next;
+    std::map<std::string, std::size_t, std::less<>> next_index;
+    std::vector<StreamStatus> statuses;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const Snapshot snap = i < snaps.size() ? snaps[i] : Snapshot{};
+        auto old = index_.find(names[i]);
+        Stream s;
+        if (old != index_.end()) {
+            s = streams_[old->second];
+        } else {
+            s.name = names[i];
+            s.marker = snap.last;
+            if (!discovered_once_ && options_.start == StartAt::Now) s.position = snap.last;
+            s.done = !options_.follow && s.position >= s.marker;
+            spdlog::info("reading stream {} ({} entries)", s.name, snap.length);
+        }
+        next_index.emplace(s.name, next.size());
+        statuses.push_back(StreamStatus{s.name, s.name.substr(std::min(s.name.size(), options_.prefix.size() + 1)),
+                                        snap.length, snap.first, snap.last, s.position});
+        next.push_back(std::move(s));
+    }
+    for (const auto& s : streams_)
+        if (!next_index.count(s.name)) spdlog::info("stream {} no longer exists", s.name);
+    streams_ = std::move(next);
+    index_ = std::move(next_index);
+    std::lock_guard lock(shared_->mu);
+    shared_->streams = std::move(statuses);
+}
+
+void StreamReader::Fetcher::read_once() {
+    std::vector<const Stream*> active;
+    for (const auto& s : streams_)
+        if (options_.follow || !s.done) active.push_back(&s);
+    if (active.empty()) {
+        pause(options_.block);  // nothing to read until discovery finds a stream
+        return;
+    }
+    const std::string count = std::to_string(options_.count);
+    const std::string block = std::to_string(options_.block.count());
+    std::vector<std::string> ids;
+    for (const Stream* s : active) ids.push_back(s->position.str());
+    std::vector<std::string_view> argv = {"XREAD", "COUNT", count};
+    // A snapshot replay never blocks: no reply means the entries up to the markers are gone.
+    if (options_.follow) argv.insert(argv.end(), {"BLOCK", block});
+    argv.push_back("STREAMS");
+    for (const Stream* s : active) argv.push_back(s->name);
+    for (const auto& id : ids) argv.push_back(id);
+
+    Reply r = conn_.command(argv);
+    if (!r) {
+        if (!options_.reconnect) fail(conn_.last_error());
+        return;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {  // e.g. a key replaced by a non-stream: look again
+        spdlog::warn("XREAD failed: {}", r->str);
+        need_discovery_ = true;
+        pause(kIdlePoll);
+        return;
+    }
+    if (r->type == REDIS_REPLY_NIL) {
+        if (!options_.follow)
+            for (auto& s : streams_) s.done = true;
+        publish(nullptr);
+        return;
+    }
+    take_reply(std::move(r));
+}
+
+// Turns an XREAD reply ([[name, [[id, [field, value, ...]], ...]], ...]) into raw entries.
+void StreamReader::Fetcher::take_reply(Reply reply) {
+    detail::RawBatch batch;
+    for (std::size_t i = 0; is_array(reply.get()) && i < reply->elements; ++i) {
+        const redisReply* sr = reply->element[i];
+        if (!is_array(sr, 2) || !is_array(sr->element[1])) continue;
+        auto it = index_.find(text(sr->element[0]));
+        if (it == index_.end()) continue;
+        Stream& st = streams_[it->second];
+        const auto slot = static_cast<std::uint32_t>(batch.streams.size());
+        batch.streams.push_back(st.name);
+        const redisReply* entries = sr->element[1];
+        for (std::size_t e = 0; e < entries->elements; ++e) {
+            const redisReply* er = entries->element[e];
+            if (!is_array(er, 2)) continue;
+            detail::RawEntry raw{slot, to_id(er->element[0]), nullptr, 0};
+            if (!options_.follow && raw.id > st.marker) break;  // past the snapshot
+            const redisReply* fields = er->element[1];
+            for (std::size_t f = 0; is_array(fields) && f + 1 < fields->elements; f += 2)
+                if (text(fields->element[f]) == "data") {
+                    raw.data = fields->element[f + 1]->str;
+                    raw.len = fields->element[f + 1]->len;
+                }
+            batch.entries.push_back(raw);
+            st.position = raw.id;
+        }
+        if (!options_.follow && (st.position >= st.marker || entries->elements < options_.count))
+            st.done = true;
+    }
+    batch.reply = std::move(reply);
+    publish(&batch);
+}
+
+bool StreamReader::Fetcher::caught_up() const {
+    return discovered_once_ && std::all_of(streams_.begin(), streams_.end(), [](const Stream& s) {
+               return s.done || s.position >= s.marker;
+           });
+}
+
+// Queues a batch (waiting while the queue is full) and publishes the reader's state with it, in
+// one critical section, so the caller never sees "caught up" before the events that made it so.
+void StreamReader::Fetcher::publish(detail::RawBatch* batch) {
+    std::unique_lock lock(shared_->mu);
+    if (batch && !batch->entries.empty()) {
+        shared_->space_ready.wait(lock, [&] {
+            return shared_->queue.size() < detail::kQueueDepth || shared_->stopping;
+        });
+        if (shared_->stopping) return;
+        shared_->stats.entries += batch->entries.size();
+        shared_->queue.push_back(std::move(*batch));
+    }
+    shared_->caught_up = caught_up();
+    shared_->finished = !options_.follow && discovered_once_ &&
+                        std::all_of(streams_.begin(), streams_.end(), [](const Stream& s) { return s.done; });
+    for (auto& status : shared_->streams) {
+        auto it = index_.find(status.name);
+        if (it != index_.end()) status.position = streams_[it->second].position;
+    }
+    shared_->data_ready.notify_all();
+}
+
+}  // namespace hsm::consume

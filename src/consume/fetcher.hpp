@@ -1,0 +1,60 @@
+// The Redis side of StreamReader, run on its own thread: connect (with backoff), discover streams
+// with SCAN, read them all with one XREAD, and queue the raw replies for the caller to decode.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "consume/reader_shared.hpp"
+#include "core/redis.hpp"
+
+namespace hsm::consume {
+
+class StreamReader::Fetcher {
+public:
+    Fetcher(const ReaderOptions& options, std::shared_ptr<Shared> shared);
+    ~Fetcher();  // asks the thread to stop and joins it
+
+private:
+    // One stream being read. `marker` is its newest entry when first discovered: reaching it
+    // means its history is replayed.
+    struct Stream {
+        std::string name;
+        EntryId position;
+        EntryId marker;
+        bool done = false;  // follow == false: read up to the marker
+    };
+    struct Snapshot {
+        std::uint64_t length = 0;
+        EntryId first, last;
+    };
+
+    void run();
+    bool ensure_connected();
+    bool discover();
+    std::vector<std::string> scan();
+    std::vector<Snapshot> snapshot(const std::vector<std::string>& names);
+    void adopt(const std::vector<std::string>& names, const std::vector<Snapshot>& snaps);
+    void read_once();
+    void take_reply(Reply reply);
+    void publish(detail::RawBatch* batch);
+    bool caught_up() const;
+    void fail(const std::string& why);
+    void pause(std::chrono::milliseconds d);
+    bool stopping();
+
+    const ReaderOptions options_;
+    std::shared_ptr<Shared> shared_;
+    RedisConnection conn_;
+    std::vector<Stream> streams_;
+    std::map<std::string, std::size_t, std::less<>> index_;  // name -> streams_ slot
+    bool discovered_once_ = false;
+    bool need_discovery_ = true;
+    std::chrono::steady_clock::time_point next_discovery_{};
+    std::thread thread_;  // last: starts after every member above is ready
+};
+
+}  // namespace hsm::consume

@@ -1,0 +1,124 @@
+// StreamReader: discovers every `<prefix>:*` stream and reads them all with one XREAD, replaying
+// history and/or following live entries, reconnecting with backoff. A background thread talks to
+// Redis while the caller decodes the previous batch, so a replay runs as fast as both sides allow.
+//
+// Threading: one StreamReader is used by one caller thread. Batches and the events in them stay
+// valid until that thread's next read()/next() call, or until the reader is destroyed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hsm/consume/event.hpp"
+
+namespace hsm::consume {
+
+enum class StartAt {
+    Beginning,  // replay every entry still in the streams, then (if following) live ones
+    Now,        // only entries added after the first discovery
+};
+
+struct ReaderOptions {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    int db = 1;  // the shipper's default database (WIRE-FORMAT.md)
+    std::string username;  // empty: `AUTH <password>` when a password is set
+    std::string password;
+    std::string prefix = "hsm:actions";
+    StartAt start = StartAt::Beginning;
+    // false: stop at the end of each stream as it was when first discovered (a snapshot replay,
+    // what hsm-stream-stats does); finished() then turns true.
+    bool follow = true;
+    // false: the first connection failure is final (failed() turns true); tools that must
+    // report an unreachable Redis, like hsm-stream-stats, use it instead of retrying forever.
+    bool reconnect = true;
+    // Entries per stream per XREAD. Large enough that a replay is not bound by round trips,
+    // small enough that one reply stays a few megabytes.
+    std::uint32_t count = 10000;
+    // Longest server-side BLOCK of one XREAD: how late discovery and stop() can be noticed.
+    std::chrono::milliseconds block{250};
+    // How often to SCAN for streams created after start (the shipper creates one per new MDT,
+    // and garbage collection may delete and later recreate a stream).
+    std::chrono::milliseconds discovery_interval{10000};
+};
+
+// What the last discovery saw of one stream, plus how far the reader got.
+struct StreamStatus {
+    std::string name;      // "hsm:actions:elm-MDT0003"
+    std::string mdt;       // the name without "<prefix>:"
+    std::uint64_t length = 0;  // XLEN at discovery
+    EntryId first;         // oldest entry at discovery (empty if the stream was empty)
+    EntryId last;          // newest entry at discovery
+    EntryId position;      // newest entry read so far
+};
+
+struct ReaderStats {
+    std::uint64_t entries = 0;     // stream entries received
+    std::uint64_t events = 0;      // valid events delivered
+    std::uint64_t skipped = 0;     // entries not JSON or lacking keys (each one logged or counted)
+    std::uint64_t reconnects = 0;
+    std::uint64_t discoveries = 0;
+};
+
+// The events of one XREAD reply, decoded. Iterate it; do not keep it past the next read().
+class Batch {
+public:
+    Batch();
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+    const Event* begin() const { return events_.data(); }
+    const Event* end() const { return events_.data() + events_.size(); }
+    std::size_t size() const { return events_.size(); }
+    bool empty() const { return events_.empty(); }
+    const Event& operator[](std::size_t i) const { return events_[i]; }
+
+private:
+    friend class StreamReader;
+    struct Storage;
+    std::vector<Event> events_;
+    std::unique_ptr<Storage> storage_;  // the bytes the events' views point into
+};
+
+class StreamReader {
+public:
+    explicit StreamReader(ReaderOptions options);
+    ~StreamReader();  // stops the Redis thread (waits at most about options.block)
+    StreamReader(const StreamReader&) = delete;
+    StreamReader& operator=(const StreamReader&) = delete;
+
+    // Waits up to `timeout` for entries and returns their events (empty on timeout, when
+    // finished() or failed()). Invalidates the previous batch.
+    const Batch& read(std::chrono::milliseconds timeout);
+    // One event at a time over the same batches; nullptr on timeout/finished/failed.
+    const Event* next(std::chrono::milliseconds timeout);
+
+    // Every stream has been read up to where it ended when it was discovered, and every such
+    // event has been returned: history is replayed, what follows is live.
+    bool caught_up() const;
+    // follow == false only: caught up, and nothing more will come.
+    bool finished() const;
+    // reconnect == false only: the connection failed; error() says why.
+    bool failed() const;
+    std::string error() const;
+    bool connected() const;
+
+    std::vector<StreamStatus> streams() const;
+    ReaderStats stats() const;
+    const ReaderOptions& options() const { return options_; }
+
+private:
+    struct Shared;
+    class Fetcher;
+    ReaderOptions options_;
+    std::shared_ptr<Shared> shared_;
+    std::unique_ptr<Fetcher> fetcher_;
+    Batch batch_;
+    std::size_t next_index_ = 0;
+};
+
+}  // namespace hsm::consume

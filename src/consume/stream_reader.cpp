@@ -1,0 +1,164 @@
+// StreamReader's caller side: takes raw replies from the Redis thread and decodes them into a
+// Batch. Payloads are copied once into one buffer, back to back, so that each document is
+// followed by the padding simdjson needs and every event's views share the batch's lifetime.
+#include "hsm/consume/stream_reader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "consume/decode.hpp"
+#include "consume/fetcher.hpp"
+
+namespace hsm::consume {
+
+namespace {
+
+// Skipped entries are always counted; the first few are logged one by one, then one line per
+// kSkipLogEvery, so a stream full of garbage cannot flood the log.
+constexpr std::uint64_t kSkipLogFirst = 10;
+constexpr std::uint64_t kSkipLogEvery = 10000;
+
+}  // namespace
+
+struct Batch::Storage {
+    std::string payloads;  // every entry's JSON back to back, then kJsonPadding bytes
+    std::string strings;   // unescaped strings the events point to
+    std::vector<std::string> streams;
+    detail::Decoder decoder;
+    std::uint64_t skipped = 0;  // over the reader's life, for the log throttle
+
+    // Decodes `raw` into `events`; returns the number of entries skipped.
+    std::uint64_t decode(std::vector<Event>& events, detail::RawBatch& raw);
+};
+
+Batch::Batch() : storage_(std::make_unique<Storage>()) {}
+Batch::~Batch() = default;
+
+namespace {
+
+void log_skip(std::uint64_t nth, std::string_view stream, EntryId id, std::string_view why,
+              std::string_view what) {
+    if (nth <= kSkipLogFirst || nth % kSkipLogEvery == 0)
+        spdlog::warn("skipping entry {} of {}: {}{}{} ({} skipped so far{})", id.str(), stream, why,
+                     what.empty() ? "" : ": ", what, nth,
+                     nth == kSkipLogFirst ? "; further ones are logged every 10000" : "");
+}
+
+}  // namespace
+
+StreamReader::StreamReader(ReaderOptions options)
+    : options_(std::move(options)), shared_(std::make_shared<Shared>()),
+      fetcher_(std::make_unique<Fetcher>(options_, shared_)) {}
+
+StreamReader::~StreamReader() { fetcher_.reset(); }
+
+std::uint64_t Batch::Storage::decode(std::vector<Event>& events, detail::RawBatch& raw) {
+    Storage& st = *this;
+    std::size_t total = 0;
+    for (const auto& e : raw.entries) total += e.len;
+    st.payloads.clear();
+    st.payloads.reserve(total + detail::kJsonPadding);
+    for (const auto& e : raw.entries) st.payloads.append(e.data ? e.data : "", e.len);
+    st.payloads.append(detail::kJsonPadding, '\0');
+    st.strings.clear();
+    st.strings.reserve(total);  // decoded strings never outgrow their JSON: no reallocation
+    st.streams = std::move(raw.streams);
+    events.clear();
+    events.reserve(raw.entries.size());
+
+    std::uint64_t skipped = 0;
+    std::size_t offset = 0;
+    for (const auto& e : raw.entries) {
+        const char* json = st.payloads.data() + offset;
+        offset += e.len;
+        Event ev;
+        ev.stream = st.streams[e.stream];
+        ev.id = e.id;
+        if (!e.data) {
+            ++skipped;
+            log_skip(++st.skipped, ev.stream, ev.id, "no 'data' field", "");
+            continue;
+        }
+        const auto r = st.decoder.decode(json, e.len, st.strings, ev);
+        if (!r.ok()) {
+            ++skipped;
+            log_skip(++st.skipped, ev.stream, ev.id, detail::to_string(r.status), r.what);
+            continue;
+        }
+        events.push_back(ev);
+    }
+    return skipped;
+}
+
+const Batch& StreamReader::read(std::chrono::milliseconds timeout) {
+    batch_.events_.clear();
+    next_index_ = 0;
+    detail::RawBatch raw;
+    {
+        std::unique_lock lock(shared_->mu);
+        shared_->data_ready.wait_for(lock, timeout, [&] {
+            return !shared_->queue.empty() || shared_->failed || shared_->finished || shared_->stopping;
+        });
+        if (shared_->queue.empty()) return batch_;
+        raw = std::move(shared_->queue.front());
+        shared_->queue.pop_front();
+    }
+    shared_->space_ready.notify_all();
+    const std::uint64_t skipped = batch_.storage_->decode(batch_.events_, raw);
+    std::lock_guard lock(shared_->mu);
+    shared_->stats.events += batch_.events_.size();
+    shared_->stats.skipped += skipped;
+    return batch_;
+}
+
+const Event* StreamReader::next(std::chrono::milliseconds timeout) {
+    if (next_index_ < batch_.size()) return &batch_[next_index_++];
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        const Batch& b = read(std::max(left, std::chrono::milliseconds(0)));
+        if (!b.empty()) {
+            next_index_ = 1;
+            return &b[0];
+        }
+        // A batch of skipped entries is empty too: keep waiting until the deadline.
+        if (left.count() <= 0 || finished() || failed()) return nullptr;
+    }
+}
+
+bool StreamReader::caught_up() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->caught_up && shared_->queue.empty();
+}
+
+bool StreamReader::finished() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->finished && shared_->queue.empty();
+}
+
+bool StreamReader::failed() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->failed;
+}
+
+std::string StreamReader::error() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->error;
+}
+
+bool StreamReader::connected() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->connected;
+}
+
+std::vector<StreamStatus> StreamReader::streams() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->streams;
+}
+
+ReaderStats StreamReader::stats() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->stats;
+}
+
+}  // namespace hsm::consume
