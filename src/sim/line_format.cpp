@@ -1,10 +1,10 @@
 // One record -> one hsm/actions line, byte for byte as the kernel's seq_printf writes it
 // (../shared/LUSTRE-ACTIONS.md). Hand-written number conversion instead of snprintf: rendering a
 // million-line file is a benchmark input, and snprintf would dominate it.
-#include "sim/simulator.hpp"
-
 #include <algorithm>
 #include <cstring>
+
+#include "sim/simulator.hpp"
 
 namespace hsm::sim {
 
@@ -32,7 +32,9 @@ public:
     Cursor& dec(std::uint64_t v) {
         char tmp[20];  // 2^64 has 20 decimal digits
         int n = 0;
-        do tmp[n++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+        do {
+            tmp[n++] = static_cast<char>('0' + v % 10);
+        } while ((v /= 10) != 0);
         while (n > 0) *p_++ = tmp[--n];
         return *this;
     }
@@ -41,7 +43,9 @@ public:
         const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
         char tmp[16];  // 64 bits are 16 hex digits
         int n = 0;
-        do tmp[n++] = digits[v & 0xf]; while ((v >>= 4) != 0);
+        do {
+            tmp[n++] = digits[v & 0xf];
+        } while ((v >>= 4) != 0);
         if (prefix) text("0x");
         while (n > 0) *p_++ = tmp[--n];
         return *this;

@@ -50,8 +50,9 @@ Record detail::Engine::to_record(const Live& r) const {
     Record out;
     const std::uint64_t per_slot = cfg.records_per_slot;
     const std::uint64_t slot = (first_slot - 1 + r.seq / per_slot) % kCatalogSlots;
-    out.catalog_slot = static_cast<std::uint32_t>(1 + slot);  // slot numbers start at 1
-    out.record_index = static_cast<std::uint32_t>(1 + r.seq % per_slot);  // index 0: llog header
+    // Slot numbers start at 1; record index 0 is the llog header.
+    out.catalog_slot = static_cast<std::uint32_t>(1 + slot);
+    out.record_index = static_cast<std::uint32_t>(1 + r.seq % per_slot);
     out.fid = Fid{r.fid_seq, r.fid_oid, 0};
     out.dfid = out.fid;  // the data FID equals the FID except during a layout swap
     out.cookie = r.cookie;

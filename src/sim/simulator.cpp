@@ -49,8 +49,9 @@ Engine::Engine(const Config& config)
     if (!(cfg.mean_wait >= 0) || !(cfg.mean_run >= 0) || !(cfg.grace_delay >= 0) ||
         !(cfg.loop_period > 0) || cfg.records_per_slot == 0 ||
         cfg.records_per_slot > kCatalogSlots || (cfg.arrival_rate && !(*cfg.arrival_rate >= 0)))
-        throw std::invalid_argument("hsm::sim::Config: negative duration or rate, zero loop_period"
-                                    " or records_per_slot outside 1..64767");
+        throw std::invalid_argument(
+            "hsm::sim::Config: negative duration or rate, zero loop_period"
+            " or records_per_slot outside 1..64767");
     first_slot = 1 + static_cast<std::uint32_t>(rng.below(kMaxFirstSlot));
     next_cookie = kCookieEpoch + rng.below(kCookieSpread);
     derive_rates();
@@ -154,7 +155,7 @@ Live Engine::make_request(double t) {
         r.due = t + rng.uniform(0, cfg.loop_period);  // the coordinator's next pass handles it
         return r;
     }
-    r.action = pick < kCancelShare + kRemoveShare                  ? Action::Remove
+    r.action = pick < kCancelShare + kRemoveShare                   ? Action::Remove
                : pick < kCancelShare + kRemoveShare + kRestoreShare ? Action::Restore
                                                                     : Action::Archive;
     const Fid fid = r.action == Action::Archive ? fids.new_file(rng) : fids.old_file(rng);

@@ -46,8 +46,8 @@ struct Record {
     std::uint64_t extent_offset = 0;
     std::uint64_t extent_length = ~std::uint64_t{0};  // whole file
     std::uint64_t gid = 0;
-    std::uint32_t datalen = 0;             // full length of the opaque data
-    std::array<std::uint8_t, 5> data{};    // its first bytes; the kernel shows at most 5
+    std::uint32_t datalen = 0;           // full length of the opaque data
+    std::array<std::uint8_t, 5> data{};  // its first bytes; the kernel shows at most 5
     Status status = Status::Waiting;
     friend bool operator==(const Record&, const Record&) = default;
 };
@@ -66,11 +66,11 @@ inline constexpr std::size_t kMaxLineLength = 400;
 std::uint32_t record_length(std::uint32_t datalen);
 
 // Writes one line, without newline, into `out`, which must hold kMaxLineLength bytes; returns its
-// length. No allocation, so rendering a million lines costs a million of these calls and no more.
+// length. No allocation: rendering a million lines costs a million of these calls (~0.2 s).
 std::size_t format_line(const Record& record, LineFormat format, char* out);
 std::string format_line(const Record& record, LineFormat format = LineFormat::Kernel);
 
-// "<fsname>-MDT<index as 4 hex digits>" and <root>/<that>/hsm/actions, the layout the shipper globs.
+// "<fsname>-MDT<4 hex digits>" and <root>/<that>/hsm/actions: the layout the shipper globs.
 std::string mdt_name(std::string_view fsname, std::uint32_t mdt_index);
 std::filesystem::path actions_path(const std::filesystem::path& root, std::string_view fsname,
                                    std::uint32_t mdt_index);
@@ -78,17 +78,17 @@ std::filesystem::path actions_path(const std::filesystem::path& root, std::strin
 // ---- One simulated MDT ----
 
 struct Config {
-    std::uint32_t mdt_index = 0;  // picks the MDT's FID sequence range and, with seed, its RNG
-    std::uint64_t seed = 1;       // same seed, index and tick() calls: byte-identical files
+    std::uint32_t mdt_index = 0;      // picks the MDT's FID sequence range and, with seed, its RNG
+    std::uint64_t seed = 1;           // same seed, index and tick() calls: byte-identical files
     std::size_t live_target = 50000;  // records in the file; the constructor starts exactly there
     // Requests per simulated second. Unset: live_target / mean lifetime, which holds the target.
     // Set: the queue time (mean_wait) is derived instead, by Little's law, so the target still
     // holds; see holds_target() for rates too high for that.
     std::optional<double> arrival_rate;
-    double mean_wait = 600;    // s WAITING before a copytool takes it (used when rate is unset)
-    double mean_run = 120;     // s STARTED, i.e. the copy itself (exponential)
-    double grace_delay = 60;   // s a final record stays visible (kernel default, grace_delay)
-    double loop_period = 10;   // s between housekeeping passes that remove records (kernel default)
+    double mean_wait = 600;   // s WAITING before a copytool takes it (used when rate is unset)
+    double mean_run = 120;    // s STARTED, i.e. the copy itself (exponential)
+    double grace_delay = 60;  // s a final record stays visible (kernel default, grace_delay)
+    double loop_period = 10;  // s between housekeeping passes that remove records (kernel default)
     // Records per plain llog before the next catalog slot is used; tests lower it to see rollover.
     // 64767: an 8 KiB llog header has a bitmap of (8192 - 96) * 8 = 64768 bits, bit 0 the header.
     std::uint32_t records_per_slot = 64767;
@@ -117,8 +117,9 @@ struct Counters {
 class Simulator {
 public:
     // Builds the initial population: exactly live_target records with the steady-state mix of
-    // statuses and identities, as if the MDT had been running for a while (about 0.1 s per
-    // million records).
+    // statuses and identities, as if the MDT had been running for a while. It simulates about
+    // three lifetimes of arrivals to get there: some 0.2 s per million live records.
+    // Throws std::invalid_argument on a negative duration or rate, or a zero loop_period.
     explicit Simulator(const Config& config);
     ~Simulator();
     Simulator(Simulator&&) noexcept;
@@ -127,7 +128,7 @@ public:
     void tick(double seconds);  // advances simulated time; seconds <= 0 does nothing
     double now() const;         // simulated seconds since construction
 
-    std::size_t size() const;  // live records, i.e. lines in the file
+    std::size_t size() const;             // live records, i.e. lines in the file
     std::vector<Record> records() const;  // in file (llog) order; a copy, for tests
     StatusCounts status_counts() const;
     const Counters& counters() const;

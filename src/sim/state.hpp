@@ -20,11 +20,11 @@ inline constexpr std::uint32_t kCatalogSlots = 64767;
 inline constexpr std::uint32_t kDataKinds = 4;
 
 struct Live {
-    std::uint64_t seq = 0;     // arrival ordinal: gives idx=C/R and the file order
+    std::uint64_t seq = 0;  // arrival ordinal: gives idx=C/R and the file order
     std::uint64_t cookie = 0;
     std::uint64_t target = 0;  // CANCEL only: seq of the request it cancels
     std::uint64_t fid_seq = 0;
-    double due = kNever;       // simulated time of the next transition (removal once final)
+    double due = kNever;  // simulated time of the next transition (removal once final)
     std::uint32_t fid_oid = 0;
     std::uint16_t datalen = 0;
     Action action = Action::Archive;

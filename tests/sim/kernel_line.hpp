@@ -1,5 +1,6 @@
-// The kernel hsm/actions line as a regular expression, field by field (../shared/LUSTRE-ACTIONS.md),
-// shared by the library and executable tests so both hold the output to the same definition.
+// The kernel hsm/actions line as a regular expression, field by field
+// (../shared/LUSTRE-ACTIONS.md), shared by the library and executable tests so both hold the output
+// to the same definition.
 #pragma once
 
 #include <regex>

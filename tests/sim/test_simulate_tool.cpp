@@ -59,9 +59,9 @@ TEST_CASE("hsm-action-simulate --once writes one full file per MDT", "[sim][tool
 TEST_CASE("hsm-action-simulate --ticks stops by itself and --short-format writes short lines",
           "[sim][tool]") {
     hsm::test::TempDir dir;
-    const auto r = hsm::test::run(simulate(
-        dir, {"--mdts", "1", "--live", "50", "--tick", "0.01", "--ticks", "5", "--short-format",
-              "--verbose", "--fsname", "fs_1"}));
+    const auto r =
+        hsm::test::run(simulate(dir, {"--mdts", "1", "--live", "50", "--tick", "0.01", "--ticks",
+                                      "5", "--short-format", "--verbose", "--fsname", "fs_1"}));
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(lines_of(r.out).size() == 6);  // the initial write and five ticks
@@ -97,10 +97,11 @@ TEST_CASE("a running hsm-action-simulate exits 0 on SIGTERM or SIGINT", "[sim][t
 TEST_CASE("hsm-action-simulate refuses bad arguments with exit 2 and a message", "[sim][tool]") {
     hsm::test::TempDir dir;
     const std::vector<std::vector<std::string>> cases = {
-        {"--mdts", "0"},          {"--fsname", "much-too-long"}, {"--fsname", "a/b"},
-        {"--tick", "0"},          {"--speed", "-1"},             {"--live", "-3"},
-        {"--rate", "-1"},         {"--once", "--ticks", "3"},    {"--bogus"},
-        {"--mdts", "four"},
+        {"--mdts", "0"},     {"--fsname", "much-too-long"},
+        {"--fsname", "a/b"}, {"--tick", "0"},
+        {"--speed", "-1"},   {"--live", "-3"},
+        {"--rate", "-1"},    {"--once", "--ticks", "3"},
+        {"--bogus"},         {"--mdts", "four"},
     };
     for (const auto& args : cases) {
         auto argv = simulate(dir, args);

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <exception>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,20 +66,34 @@ std::string check_fsname(const std::string& name) {
 
 void declare(CLI::App& app, Options& o, double& rate, std::uint64_t& ticks) {
     app.add_option("--root", o.root, "Directory to hold <fsname>-MDT000N/hsm/actions")->required();
-    app.add_option("--fsname", o.fsname, "File system name")->check(check_fsname)->capture_default_str();
-    app.add_option("--mdts", o.mdts, "Number of MDTs")->check(CLI::Range(1u, kMaxMdts))->capture_default_str();
+    app.add_option("--fsname", o.fsname, "File system name")
+        ->check(check_fsname)
+        ->capture_default_str();
+    app.add_option("--mdts", o.mdts, "Number of MDTs")
+        ->check(CLI::Range(1u, kMaxMdts))
+        ->capture_default_str();
     app.add_option("--live", o.live, "Live-action target per MDT")
-        ->check(CLI::Range(std::size_t{0}, kMaxLive))->capture_default_str();
-    app.add_option("--rate", rate, "Arrivals per simulated second per MDT (default: live / lifetime)")
+        ->check(CLI::Range(std::size_t{0}, kMaxLive))
+        ->capture_default_str();
+    app.add_option("--rate", rate,
+                   "Arrivals per simulated second per MDT (default: live / lifetime)")
         ->check(CLI::NonNegativeNumber);
-    app.add_option("--tick", o.tick, "Real seconds between file rewrites")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--speed", o.speed, "Simulated seconds per real second")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--tick", o.tick, "Real seconds between file rewrites")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--speed", o.speed, "Simulated seconds per real second")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     app.add_option("--grace", o.grace, "Simulated seconds a final record stays (grace_delay)")
-        ->check(CLI::NonNegativeNumber)->capture_default_str();
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     app.add_option("--seed", o.seed, "Random seed; same seed, same files")->capture_default_str();
     auto* once = app.add_flag("--once", o.once, "Write the initial population once and exit");
-    app.add_option("--ticks", ticks, "Stop after N ticks")->check(CLI::PositiveNumber)->excludes(once);
-    app.add_flag("--short-format", o.short_format, "Write the short test format (idx=[C/R] action= fid= status=)");
+    app.add_option("--ticks", ticks, "Stop after N ticks")
+        ->check(CLI::PositiveNumber)
+        ->excludes(once);
+    app.add_flag("--short-format", o.short_format,
+                 "Write the short test format (idx=[C/R] action= fid= status=)");
     app.add_flag("-v,--verbose", o.verbose, "Print a one-line summary per tick");
 }
 
@@ -117,8 +131,10 @@ std::vector<Mdt> build(const Options& o) {
 
 void warn_if_target_unreachable(const Options& o, const sim::Simulator& s) {
     if (s.holds_target()) return;
-    std::fprintf(stderr, "hsm-action-simulate: warning: at --rate %g the live count cannot stay at"
-                 " --live %zu; it will drift toward rate x lifetime\n", *o.rate, o.live);
+    std::fprintf(stderr,
+                 "hsm-action-simulate: warning: at --rate %g the live count cannot stay at"
+                 " --live %zu; it will drift toward rate x lifetime\n",
+                 *o.rate, o.live);
 }
 
 void write_files(const std::vector<Mdt>& mdts, sim::LineFormat format) {
@@ -142,19 +158,21 @@ public:
         }
         std::uint64_t arrived = 0, removed = 0;
         totals(mdts, arrived, removed);
-        std::printf("tick %llu sim=%.1fs live=%zu waiting=%zu started=%zu succeed=%zu failed=%zu"
-                    " canceled=%zu arrived=+%llu removed=-%llu write=%.3fs\n",
-                    static_cast<unsigned long long>(tick), mdts.front().sim.now(), c.total(),
-                    c.waiting, c.started, c.succeed, c.failed, c.canceled,
-                    static_cast<unsigned long long>(arrived - arrived_),
-                    static_cast<unsigned long long>(removed - removed_), write_seconds);
+        std::printf(
+            "tick %llu sim=%.1fs live=%zu waiting=%zu started=%zu succeed=%zu failed=%zu"
+            " canceled=%zu arrived=+%llu removed=-%llu write=%.3fs\n",
+            static_cast<unsigned long long>(tick), mdts.front().sim.now(), c.total(), c.waiting,
+            c.started, c.succeed, c.failed, c.canceled,
+            static_cast<unsigned long long>(arrived - arrived_),
+            static_cast<unsigned long long>(removed - removed_), write_seconds);
         std::fflush(stdout);
         arrived_ = arrived;
         removed_ = removed;
     }
 
 private:
-    static void totals(const std::vector<Mdt>& mdts, std::uint64_t& arrived, std::uint64_t& removed) {
+    static void totals(const std::vector<Mdt>& mdts, std::uint64_t& arrived,
+                       std::uint64_t& removed) {
         arrived = removed = 0;
         for (const auto& m : mdts) {
             arrived += m.sim.counters().arrived;
