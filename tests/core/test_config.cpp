@@ -1,0 +1,172 @@
+// core/config: loading a TOML file against a KeySpec table. Defaults, type rules (integers accepted
+// for floats, never the reverse), bounds, and errors that name the file, the line and the key.
+#include <catch2/catch.hpp>
+
+#include "core/config.hpp"
+#include "fixtures.hpp"
+
+using hsm::config::ConfigError;
+using hsm::config::KeySpec;
+using hsm::config::Type;
+using hsm::test::TempDir;
+using hsm::test::write_file;
+
+namespace {
+
+const KeySpec kSchema[] = {
+    {"host", Type::String, std::string("localhost"), "Host name."},
+    {"port", Type::Integer, std::int64_t{6379}, "Port.", 1, 65535},
+    {"interval", Type::Float, 20.0, "Seconds.", 0.05, 86400},
+    {"enabled", Type::Boolean, true, "Switch."},
+    {"password", Type::String, {}, "Optional, no default."},
+};
+
+// Loads `text` and returns the ConfigError message, or "" when it loaded.
+std::string load_error(const std::string& text, std::string* file = nullptr) {
+    TempDir dir;
+    const auto path = dir / "tool.toml";
+    write_file(path, text);
+    if (file) *file = path.string();
+    try {
+        hsm::config::load(kSchema, path, true);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("config: a missing optional file gives the defaults", "[core][config]") {
+    TempDir dir;
+    const auto cfg = hsm::config::load(kSchema, dir / "absent.toml", false);
+    CHECK(cfg.str("host") == "localhost");
+    CHECK(cfg.integer("port") == 6379);
+    CHECK(cfg.real("interval") == 20.0);
+    CHECK(cfg.boolean("enabled"));
+    CHECK_FALSE(cfg.has("password"));
+    CHECK(cfg.str("password").empty());
+}
+
+TEST_CASE("config: a missing file the user named is an error", "[core][config]") {
+    TempDir dir;
+    const auto path = dir / "absent.toml";
+    try {
+        hsm::config::load(kSchema, path, true);
+        FAIL("no ConfigError");
+    } catch (const ConfigError& e) {
+        CHECK_THAT(e.what(), Catch::Contains(path.string()));
+    }
+}
+
+TEST_CASE("config: values from the file override defaults", "[core][config]") {
+    TempDir dir;
+    const auto path = dir / "tool.toml";
+    write_file(path, "host = \"redis.example\"\nport = 6380\ninterval = 0.5\nenabled = false\npassword = \"pw\"\n");
+    const auto cfg = hsm::config::load(kSchema, path, true);
+    CHECK(cfg.str("host") == "redis.example");
+    CHECK(cfg.integer("port") == 6380);
+    CHECK(cfg.real("interval") == 0.5);
+    CHECK_FALSE(cfg.boolean("enabled"));
+    CHECK(cfg.has("password"));
+    CHECK(cfg.str("password") == "pw");
+}
+
+TEST_CASE("config: an integer is accepted where a float is declared", "[core][config]") {
+    TempDir dir;
+    const auto path = dir / "tool.toml";
+    write_file(path, "interval = 20\n");
+    CHECK(hsm::config::load(kSchema, path, true).real("interval") == 20.0);
+}
+
+TEST_CASE("config: an unknown key names file, line and key", "[core][config]") {
+    std::string file;
+    const std::string err = load_error("host = \"a\"\n\nprot = 1\n", &file);
+    CHECK_THAT(err, Catch::Contains(file + ":3"));
+    CHECK_THAT(err, Catch::Contains("prot"));
+    CHECK_THAT(err, Catch::Contains("unknown"));
+}
+
+TEST_CASE("config: a wrong type names file, line, key and the expected type", "[core][config]") {
+    std::string file;
+    SECTION("string for integer") {
+        const std::string err = load_error("# comment\nport = \"6379\"\n", &file);
+        CHECK_THAT(err, Catch::Contains(file + ":2"));
+        CHECK_THAT(err, Catch::Contains("'port'"));
+        CHECK_THAT(err, Catch::Contains("integer"));
+    }
+    SECTION("float for integer") {
+        const std::string err = load_error("port = 6379.5\n", &file);
+        CHECK_THAT(err, Catch::Contains(file + ":1"));
+        CHECK_THAT(err, Catch::Contains("'port'"));
+    }
+    SECTION("integer for boolean") {
+        const std::string err = load_error("\n\n\n\nenabled = 1\n", &file);
+        CHECK_THAT(err, Catch::Contains(file + ":5"));
+        CHECK_THAT(err, Catch::Contains("'enabled'"));
+        CHECK_THAT(err, Catch::Contains("boolean"));
+    }
+    SECTION("integer for string") {
+        const std::string err = load_error("host = 5\n", &file);
+        CHECK_THAT(err, Catch::Contains(file + ":1"));
+        CHECK_THAT(err, Catch::Contains("'host'"));
+        CHECK_THAT(err, Catch::Contains("string"));
+    }
+    SECTION("table for float") {
+        const std::string err = load_error("[interval]\nx = 1\n", &file);
+        CHECK_THAT(err, Catch::Contains(file + ":1"));
+        CHECK_THAT(err, Catch::Contains("'interval'"));
+    }
+}
+
+TEST_CASE("config: values out of range name file, line and key", "[core][config]") {
+    std::string file;
+    for (const std::string text : {"port = 0\n", "port = 65536\n", "port = -1\n"}) {
+        const std::string err = load_error("\n" + text, &file);
+        INFO(text);
+        CHECK_THAT(err, Catch::Contains(file + ":2"));
+        CHECK_THAT(err, Catch::Contains("'port'"));
+        CHECK_THAT(err, Catch::Contains("out of range"));
+    }
+    for (const std::string text : {"interval = 0.01\n", "interval = 0\n", "interval = 1e9\n",
+                                   "interval = nan\n", "interval = inf\n"}) {
+        const std::string err = load_error(text, &file);
+        INFO(text);
+        CHECK_THAT(err, Catch::Contains(file + ":1"));
+        CHECK_THAT(err, Catch::Contains("'interval'"));
+    }
+}
+
+TEST_CASE("config: bounds are inclusive", "[core][config]") {
+    CHECK(load_error("port = 1\ninterval = 0.05\n").empty());
+    CHECK(load_error("port = 65535\ninterval = 86400\n").empty());
+}
+
+TEST_CASE("config: invalid TOML names the file and line", "[core][config]") {
+    std::string file;
+    const std::string err = load_error("host = \"a\"\nport = = 3\n", &file);
+    CHECK_THAT(err, Catch::Contains(file + ":2"));
+    CHECK_THAT(err, Catch::Contains("invalid TOML"));
+}
+
+TEST_CASE("config: set() applies the file's checks to command-line values", "[core][config]") {
+    hsm::config::Config cfg(kSchema);
+    cfg.set("port", std::int64_t{1234});
+    CHECK(cfg.integer("port") == 1234);
+    cfg.set("interval", std::int64_t{3});  // integer for float, converted
+    CHECK(cfg.real("interval") == 3.0);
+    CHECK_THROWS_WITH(cfg.set("port", std::int64_t{70000}, "--port"),
+                      Catch::Contains("--port") && Catch::Contains("'port'"));
+    CHECK_THROWS_WITH(cfg.set("port", std::string("x")), Catch::Contains("'port'"));
+    CHECK_THROWS_WITH(cfg.set("nope", true), Catch::Contains("'nope'"));
+    CHECK(cfg.integer("port") == 1234);  // a refused value leaves the old one
+}
+
+TEST_CASE("config: the reference lists every key with type and default", "[core][config]") {
+    const std::string md = hsm::config::reference_markdown(kSchema);
+    for (const auto& k : kSchema) CHECK_THAT(md, Catch::Contains("`" + std::string(k.name) + "`"));
+    CHECK_THAT(md, Catch::Contains("`6379`"));
+    CHECK_THAT(md, Catch::Contains("`\"localhost\"`"));
+    CHECK_THAT(md, Catch::Contains("`20.0`"));
+    CHECK_THAT(md, Catch::Contains("`true`"));
+}
