@@ -33,9 +33,10 @@ constexpr int kCancelTries = 8;
 // Opaque data lengths of tag=value hints; at least 5 so data=[...] shows 10 hex digits.
 constexpr std::uint32_t kMinDataLen = 20;
 constexpr std::uint32_t kMaxDataLen = 80;
-// The initial population is grown from this many mean lifetimes back: the chance that a record
-// lives longer (a run over ~10x mean_run) is below 1e-4.
-constexpr double kPrefillLifetimes = 3.0;
+// The initial population is grown from far enough back that hardly any record alive at time 0
+// arrived earlier: the longest queue time (1.5 x mean_wait), then runs up to this many times
+// mean_run (exponential: e^-12, about 6 in a million, run longer), then grace and housekeeping.
+constexpr double kRunTail = 12.0;
 // An MDT that has run for a while has used some catalog slots and many cookies already. The
 // coordinator seeds cookies with the wall-clock seconds at start-up: 0x68e77800 is October 2025.
 constexpr std::uint32_t kMaxFirstSlot = 1024;
@@ -87,9 +88,9 @@ void Engine::derive_rates() {
     wait = std::max(wait, 0.0);
 }
 
-// Runs the arrival process for a few lifetimes before time 0, so the records alive at 0 have the
-// steady-state mix of statuses and ages. It runs a little fast so that there is nearly always a
-// surplus, which random thinning removes without biasing that mix, leaving exactly live_target.
+// Runs the arrival process over the longest lifetime before time 0, so the records alive at 0
+// have the steady-state mix of statuses and ages. It runs a little fast so that there is nearly
+// always a surplus, which random thinning removes without biasing that mix: exactly live_target.
 void Engine::prefill() {
     if (cfg.live_target > 0) {
         const double target = static_cast<double>(cfg.live_target);
@@ -98,7 +99,7 @@ void Engine::prefill() {
         // (cancels cut their targets' lives short).
         const double prefill_rate = target / life * (1.05 + 4 / std::sqrt(target));
         live.reserve(static_cast<std::size_t>(target * 1.1 + 4 * std::sqrt(target) + 16));
-        now = -kPrefillLifetimes * life;
+        now = -(1.5 * wait + kRunTail * cfg.mean_run + cfg.grace_delay + cfg.loop_period);
         next_arrival = now + rng.exponential(1 / prefill_rate);
         horizon = 0;
         arrive_until(0, prefill_rate);

@@ -117,8 +117,8 @@ struct Counters {
 class Simulator {
 public:
     // Builds the initial population: exactly live_target records with the steady-state mix of
-    // statuses and identities, as if the MDT had been running for a while. It simulates about
-    // three lifetimes of arrivals to get there: some 0.2 s per million live records.
+    // statuses and identities, as if the MDT had been running for a while. It simulates the
+    // arrivals of the longest lifetime to get there: some 0.2-0.4 s per million live records.
     // Throws std::invalid_argument on a negative duration or rate, or a zero loop_period.
     explicit Simulator(const Config& config);
     ~Simulator();

@@ -25,7 +25,8 @@ inline const std::regex& kernel_line() {
 inline const std::regex& short_line() {
     static const std::regex re(
         R"(idx=\[(\d+)/(\d+)\] action=(ARCHIVE|RESTORE|REMOVE|CANCEL))"
-        R"( fid=\[0x2[0-9a-f]{8}:0x[0-9a-f]+:0x0\] status=(WAITING|STARTED|SUCCEED|FAILED|CANCELED))");
+        R"( fid=\[0x2[0-9a-f]{8}:0x[0-9a-f]+:0x0\])"
+        R"( status=(WAITING|STARTED|SUCCEED|FAILED|CANCELED))");
     return re;
 }
 
