@@ -1,0 +1,136 @@
+// The event decoder on bytes: every wire-format shape (ours and the Python shipper's quirks) and
+// every way an entry can be broken, without Redis.
+#include <catch2/catch.hpp>
+
+#include "consume/decode.hpp"
+#include "event_json.hpp"
+
+using namespace hsm::consume;
+using detail::DecodeStatus;
+
+namespace {
+
+struct Decoded {
+    detail::DecodeResult result;
+    Event event;
+    std::string json;     // padded copy the views point into
+    std::string strings;
+};
+
+// Keeps the decoded views alive by returning the buffers with the event.
+std::unique_ptr<Decoded> decode(const std::string& json) {
+    static detail::Decoder decoder;
+    auto d = std::make_unique<Decoded>();
+    d->json = json + std::string(detail::kJsonPadding, '\0');
+    d->strings.reserve(json.size());
+    d->result = decoder.decode(d->json.data(), json.size(), d->strings, d->event);
+    return d;
+}
+
+}  // namespace
+
+TEST_CASE("decode: a NEW event as the Python shipper wrote it", "[consume][decode]") {
+    const std::string json =
+        R"({"cat_idx": 517, "rec_idx": 42068, "fid": "0x2c000596f:0x1ce71:0x0", "action": "ARCHIVE", )"
+        R"("status": "STARTED", "event_type": "NEW", "mdt": "elm-MDT0003", "timestamp": 1759619143, )"
+        R"("raw": "lrh=[type=10680000 len=192 idx=517/42068] fid=[0x2c000596f:0x1ce71:0x0] status=STARTED", )"
+        R"("action_key": "0x2c000596f:0x1ce71:0x0:ARCHIVE"})";
+    auto d = decode(json);
+    REQUIRE(d->result.ok());
+    const Event& e = d->event;
+    CHECK(e.type == EventType::New);
+    CHECK(e.mdt == "elm-MDT0003");
+    CHECK(e.has_index);
+    CHECK(e.cat_idx == 517);
+    CHECK(e.rec_idx == 42068);
+    CHECK(e.fid == "0x2c000596f:0x1ce71:0x0");
+    CHECK(e.action == "ARCHIVE");
+    CHECK(e.status == "STARTED");
+    CHECK(e.action_key == "0x2c000596f:0x1ce71:0x0:ARCHIVE");
+    CHECK(e.timestamp == 1759619143);
+    CHECK_FALSE(e.refresh);
+    CHECK(e.source.empty());
+    CHECK(e.data == json);
+}
+
+TEST_CASE("decode: PURGED with an MD5 hash, refresh and maintenance markers", "[consume][decode]") {
+    hsm::test::EventSpec spec;
+    spec.type = "PURGED";
+    spec.status = "PURGED";
+    auto purged = decode(hsm::test::event_json(spec));
+    REQUIRE(purged->result.ok());
+    CHECK(purged->event.type == EventType::Purged);
+    CHECK(purged->event.status == "PURGED");
+
+    spec = {};
+    spec.type = "UPDATE";
+    spec.extra = R"("refresh": true, "first_seen": 1759000000, "source": "maintenance", "hash": "9f86d081884c7d65")";
+    auto refresh = decode(hsm::test::event_json(spec));
+    REQUIRE(refresh->result.ok());
+    CHECK(refresh->event.refresh);
+    CHECK(refresh->event.first_seen == 1759000000);
+    CHECK(refresh->event.source == "maintenance");
+}
+
+TEST_CASE("decode: Python maintenance PURGED without record indices", "[consume][decode]") {
+    auto d = decode(hsm::test::python_maintenance_purge("elm-MDT0001", "0x200000400:0x1:0x0:ARCHIVE"));
+    REQUIRE(d->result.ok());
+    CHECK(d->event.type == EventType::Purged);
+    CHECK_FALSE(d->event.has_index);
+    CHECK(d->event.action_key == "0x200000400:0x1:0x0:ARCHIVE");
+    CHECK(d->event.source == "maintenance");
+}
+
+TEST_CASE("decode: entries that are not JSON objects are rejected", "[consume][decode]") {
+    CHECK_FALSE(decode("not json at all")->result.ok());  // NotJson or NotObject: both skip it
+    CHECK(decode("")->result.status == DecodeStatus::NotJson);
+    CHECK(decode(R"({"event_type": "NEW", "mdt": )")->result.status == DecodeStatus::NotJson);
+    CHECK(decode("[1, 2, 3]")->result.status == DecodeStatus::NotObject);
+    CHECK(decode(R"("just a string")")->result.status == DecodeStatus::NotObject);
+    hsm::test::EventSpec spec;
+    CHECK(decode(hsm::test::event_json(spec) + " trailing")->result.status == DecodeStatus::NotJson);
+}
+
+TEST_CASE("decode: missing or mistyped keys are rejected and named", "[consume][decode]") {
+    auto no_type = decode(R"({"mdt": "m", "cat_idx": 1, "rec_idx": 2})");
+    CHECK(no_type->result.status == DecodeStatus::MissingKey);
+    CHECK(no_type->result.what == "event_type");
+    auto no_mdt = decode(R"({"event_type": "NEW", "cat_idx": 1, "rec_idx": 2})");
+    CHECK(no_mdt->result.what == "mdt");
+    auto no_idx = decode(R"({"event_type": "UPDATE", "mdt": "m", "action_key": "f:ARCHIVE"})");
+    CHECK(no_idx->result.status == DecodeStatus::MissingKey);
+    auto half_idx = decode(R"({"event_type": "NEW", "mdt": "m", "cat_idx": 1})");
+    CHECK(half_idx->result.what == "rec_idx");
+    auto purge_nothing = decode(R"({"event_type": "PURGED", "mdt": "m", "status": "PURGED"})");
+    CHECK(purge_nothing->result.status == DecodeStatus::MissingKey);
+    auto str_idx = decode(R"({"event_type": "NEW", "mdt": "m", "cat_idx": "1", "rec_idx": 2})");
+    CHECK(str_idx->result.status == DecodeStatus::BadType);
+    CHECK(str_idx->result.what == "cat_idx");
+    auto big_idx = decode(R"({"event_type": "NEW", "mdt": "m", "cat_idx": 4294967296, "rec_idx": 2})");
+    CHECK(big_idx->result.status == DecodeStatus::BadType);
+    auto num_mdt = decode(R"({"event_type": "NEW", "mdt": 3, "cat_idx": 1, "rec_idx": 2})");
+    CHECK(num_mdt->result.what == "mdt");
+    auto odd_type = decode(R"({"event_type": "RENAMED", "mdt": "m", "cat_idx": 1, "rec_idx": 2})");
+    CHECK(odd_type->result.status == DecodeStatus::UnknownEventType);
+}
+
+TEST_CASE("decode: escapes are undone and optional fields are lenient", "[consume][decode]") {
+    auto d = decode(R"({"event_type": "NEW", "mdt": "elm-MDT\u0030001", "cat_idx": 1, "rec_idx": 2, )"
+                    R"("status": "WAIT\"ING", "timestamp": 1759619143.75, "refresh": "yes", "fid": 7})");
+    REQUIRE(d->result.ok());
+    CHECK(d->event.mdt == "elm-MDT0001");
+    CHECK(d->event.status == "WAIT\"ING");
+    CHECK(d->event.timestamp == 1759619143);
+    CHECK_FALSE(d->event.refresh);
+    CHECK(d->event.fid.empty());
+    CHECK(d->event.action.empty());
+}
+
+TEST_CASE("decode: entry IDs parse and print", "[consume][decode]") {
+    CHECK(EntryId::parse("1759453925123-5") == EntryId{1759453925123, 5});
+    CHECK(EntryId::parse("42") == EntryId{42, 0});
+    CHECK_FALSE(EntryId::parse("x-1"));
+    CHECK_FALSE(EntryId::parse("1-"));
+    CHECK(EntryId{7, 3}.str() == "7-3");
+    CHECK(EntryId{1, 9} < EntryId{2, 0});
+}
