@@ -99,6 +99,10 @@ void RedisConnection::append(const std::vector<std::string_view>& argv) {
     redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv_buf_.data(), len_buf_.data());
 }
 
+void RedisConnection::append_raw(std::string_view resp) {
+    if (ctx_) redisAppendFormattedCommand(ctx_, resp.data(), resp.size());
+}
+
 Reply RedisConnection::read_reply() {
     if (!ctx_) return nullptr;
     void* raw = nullptr;

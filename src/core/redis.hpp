@@ -78,6 +78,8 @@ public:
     // Pipelining: append many commands, then read as many replies. A null reply means the
     // connection failed (it is then closed; callers treat everything in flight as not done).
     void append(const std::vector<std::string_view>& argv);
+    // Appends commands already encoded as RESP (any number of them).
+    void append_raw(std::string_view resp);
     Reply read_reply();
     // One round trip. Error replies are returned as replies (type REDIS_REPLY_ERROR).
     Reply command(const std::vector<std::string_view>& argv);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "core/pipeline.hpp"
 #include "core/redis.hpp"
@@ -42,7 +43,10 @@ public:
 
 private:
     void run();
-    void publish(std::vector<Event>& batch);
+    bool send(const std::vector<Event>& batch);
+    void read_replies(std::vector<Event>& batch);
+    void print(const std::vector<Event>& batch);
+    const std::string& key_for(const std::string& mdt);
 
     PublisherOptions options_;
     EventQueue& in_;
@@ -52,8 +56,9 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<bool> connected_{false};
     std::thread thread_;
-    std::string json_;  // reused encode buffer
-    std::vector<std::string> keys_;
+    std::string json_;  // reused encode buffers
+    std::string resp_;
+    std::unordered_map<std::string, std::string> keys_;  // MDT -> stream key
 };
 
 }  // namespace hsm::publish

@@ -1,4 +1,7 @@
 // Publisher: the thread that owns the shipper's Redis connection for XADDs (see publish.hpp).
+// Two things keep Redis busy rather than waiting on us: the RESP of a whole batch is built by
+// hand into one buffer (hiredis's printf-style formatting costs more than the JSON), and the next
+// batch is sent before the previous batch's replies are read, so Redis works while we encode.
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
@@ -10,6 +13,16 @@ namespace hsm::publish {
 namespace {
 // Wait for events at most this long before re-checking the stop flag.
 constexpr std::int64_t kQueueWaitMicros = 100'000;
+// Refused XADDs logged per batch; the rest are counted in events_failed.
+constexpr int kRefusalsLoggedPerBatch = 3;
+
+void append_bulk(std::string& out, std::string_view s) {
+    out.push_back('$');
+    out.append(std::to_string(s.size()));
+    out.append("\r\n");
+    out.append(s);
+    out.append("\r\n");
+}
 }  // namespace
 
 Publisher::Publisher(PublisherOptions options, EventQueue& in, DiffInbox& acks,
@@ -41,67 +54,91 @@ bool Publisher::connect_within(std::chrono::milliseconds timeout, std::string& e
     return true;
 }
 
-void Publisher::run() {
-    std::vector<Event> batch(options_.batch_size);
-    while (!stop_.load(std::memory_order_relaxed)) {
-        const std::size_t n = in_.wait_dequeue_bulk_timed(batch.begin(), batch.size(), kQueueWaitMicros);
-        if (n == 0) continue;
-        std::vector<Event> taken(std::make_move_iterator(batch.begin()),
-                                 std::make_move_iterator(batch.begin() + static_cast<long>(n)));
-        publish(taken);
-        acks_.enqueue(AckBatch{std::move(taken)});
-    }
+const std::string& Publisher::key_for(const std::string& mdt) {
+    auto it = keys_.find(mdt);
+    if (it == keys_.end()) it = keys_.emplace(mdt, stream_key(options_.prefix, mdt)).first;
+    return it->second;
 }
 
-// Pipelines one XADD per event and reads the replies in order. Any event without a reply (the
-// connection failed) or with an error reply keeps an empty ID: the diff thread will not commit
-// it, and the next cycle sees the difference again.
-void Publisher::publish(std::vector<Event>& batch) {
-    if (options_.dry_run) {
-        std::string line;
-        for (const Event& e : batch) {
-            line.clear();
-            encode_event(e, line);
-            line.push_back('\n');
-            std::fwrite(line.data(), 1, line.size(), stdout);
-        }
-        std::fflush(stdout);
-        return;
+void Publisher::print(const std::vector<Event>& batch) {
+    std::string line;
+    for (const Event& e : batch) {
+        line.clear();
+        encode_event(e, line);
+        line.push_back('\n');
+        std::fwrite(line.data(), 1, line.size(), stdout);
     }
-    const std::uint64_t reconnects_before = redis_.reconnects();
+    std::fflush(stdout);
+}
+
+// Queues the batch's XADDs on the connection (sent by the next read_replies). False when there
+// is no connection: the batch then goes back unacknowledged.
+bool Publisher::send(const std::vector<Event>& batch) {
     if (!redis_.ensure_connected()) {
         connected_ = false;
-        return;
+        return false;
     }
-    connected_ = true;
-    keys_.resize(batch.size());
-    std::string payloads;
-    std::vector<std::size_t> ends;
-    ends.reserve(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        encode_event(batch[i], payloads);
-        ends.push_back(payloads.size());
-        keys_[i] = stream_key(options_.prefix, batch[i].mdt);
+    resp_.clear();
+    for (const Event& e : batch) {
+        json_.clear();
+        encode_event(e, json_);
+        resp_.append("*5\r\n$4\r\nXADD\r\n");
+        append_bulk(resp_, key_for(e.mdt));
+        resp_.append("$1\r\n*\r\n$4\r\ndata\r\n");
+        append_bulk(resp_, json_);
     }
-    std::size_t begin = 0;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        const std::string_view json(payloads.data() + begin, ends[i] - begin);
-        redis_.append({"XADD", keys_[i], "*", "data", json});
-        begin = ends[i];
-    }
+    redis_.append_raw(resp_);
+    return true;
+}
+
+// Reads one reply per event, in order. An event without a reply (the connection failed) or with
+// an error reply keeps an empty ID: the diff thread will not commit it, and the next cycle sees
+// the difference again.
+void Publisher::read_replies(std::vector<Event>& batch) {
+    int refusals = 0;
     for (Event& e : batch) {
         Reply r = redis_.read_reply();
         if (!r) {
             connected_ = false;
-            break;
+            return;
         }
         if (r->type == REDIS_REPLY_STRING && StreamId::parse({r->str, r->len}, e.id)) continue;
-        spdlog::error("XADD to {} refused: {}", stream_key(options_.prefix, e.mdt),
-                      r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply");
+        if (++refusals <= kRefusalsLoggedPerBatch)
+            spdlog::error("XADD to {} refused: {}", key_for(e.mdt),
+                          r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply");
         e.id = {};
     }
-    counters_.redis_reconnects.fetch_add(redis_.reconnects() - reconnects_before,
-                                         std::memory_order_relaxed);
+    connected_ = true;
+}
+
+void Publisher::run() {
+    std::vector<Event> slots(options_.batch_size);
+    std::vector<Event> in_flight;  // sent, replies not read yet
+    while (!stop_.load(std::memory_order_relaxed) || !in_flight.empty()) {
+        std::size_t n = 0;
+        if (!stop_.load(std::memory_order_relaxed))
+            n = in_flight.empty() ? in_.wait_dequeue_bulk_timed(slots.begin(), slots.size(), kQueueWaitMicros)
+                                  : in_.try_dequeue_bulk(slots.begin(), slots.size());
+        std::vector<Event> next(std::make_move_iterator(slots.begin()),
+                                std::make_move_iterator(slots.begin() + static_cast<long>(n)));
+        const std::uint64_t reconnects_before = redis_.reconnects();
+        bool sent = false;
+        if (!next.empty()) {
+            if (options_.dry_run) print(next);
+            else sent = send(next);
+        }
+        if (!in_flight.empty()) {
+            read_replies(in_flight);
+            acks_.enqueue(AckBatch{std::move(in_flight)});
+            in_flight.clear();
+        }
+        counters_.redis_reconnects.fetch_add(redis_.reconnects() - reconnects_before,
+                                             std::memory_order_relaxed);
+        if (sent && redis_.connected())
+            in_flight = std::move(next);
+        else if (!next.empty())
+            acks_.enqueue(AckBatch{std::move(next)});  // not sent: back without IDs
+    }
 }
 
 }  // namespace hsm::publish
