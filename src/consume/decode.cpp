@@ -169,9 +169,12 @@ DecodeResult Decoder::decode(const char* json, std::size_t len, std::string& str
     if (auto err = impl_->parser.iterate(json, len, len + kJsonPadding).get(doc))
         return bad(DecodeStatus::NotJson, simdjson::error_message(err));
     od::object obj;
-    if (auto err = doc.get_object().get(obj))
-        return bad(err == simdjson::INCORRECT_TYPE ? DecodeStatus::NotObject : DecodeStatus::NotJson,
-                   simdjson::error_message(err));
+    if (auto err = doc.get_object().get(obj)) {
+        od::json_type type;  // a scalar or array is JSON, just not an event; garbage is not JSON
+        if (err == simdjson::INCORRECT_TYPE && doc.type().get(type) == simdjson::SUCCESS)
+            return bad(DecodeStatus::NotObject, "");
+        return bad(DecodeStatus::NotJson, simdjson::error_message(err));
+    }
     Seen seen;
     for (auto field_result : obj) {
         od::field field;

@@ -1,6 +1,11 @@
 // The shared tool keys and flags (see tool_options.hpp).
 #include "consume/cli/tool_options.hpp"
 
+#include <cstdio>
+#include <iostream>
+
+#include "core/logging.hpp"
+
 namespace hsm::consume::cli {
 
 using config::KeySpec;
@@ -44,6 +49,36 @@ config::Config CommonFlags::load(const std::vector<KeySpec>& schema) const {
     if (prefix_) cfg.set("redis_stream_prefix", *prefix_, "--stream-prefix");
     if (log_level_) cfg.set("log_level", *log_level_, "--log-level");
     return cfg;
+}
+
+std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kExitUsage;
+    }
+    return std::nullopt;
+}
+
+std::optional<int> start(const CommonFlags& flags, const std::vector<config::KeySpec>& schema,
+                         const std::string& tool, config::Config& cfg) {
+    if (flags.config_reference()) {
+        std::cout << config::reference_markdown(schema);
+        return 0;
+    }
+    try {
+        cfg = flags.load(schema);
+    } catch (const config::ConfigError& e) {
+        std::fprintf(stderr, "%s: %s\n", tool.c_str(), e.what());
+        return kExitUsage;
+    }
+    if (!setup_logging(cfg.str("log_level"), cfg.str("log_file"), tool)) return kExitUsage;
+    return std::nullopt;
 }
 
 ReaderOptions reader_options(const config::Config& cfg) {

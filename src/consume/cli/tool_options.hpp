@@ -45,6 +45,16 @@ private:
     bool config_reference_ = false;
 };
 
+// Parses the command line. Returns the exit code to leave with (0 after --help, kExitUsage on a
+// bad command line, with CLI11's message on stderr), or nullopt to go on.
+std::optional<int> parse(CLI::App& app, int argc, char** argv);
+
+// The steps every tool starts with once the command line is parsed: --config-reference, the
+// configuration (errors name file, line and key) and logging. Returns the exit code to leave
+// with, or nullopt with `cfg` loaded.
+std::optional<int> start(const CommonFlags& flags, const std::vector<config::KeySpec>& schema,
+                         const std::string& tool, config::Config& cfg);
+
 ReaderOptions reader_options(const config::Config& cfg);
 
 // "host:port db N" for messages.

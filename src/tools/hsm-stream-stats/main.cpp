@@ -1,0 +1,85 @@
+// hsm-stream-stats: replays every HSM action stream once (a snapshot, never following) and
+// prints the live-action report for monitoring: JSON by default, or Influx / Prometheus text.
+// Stateless by design, so Telegraf can run it every minute; any failure is a non-zero exit.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "consume/cli/tool_options.hpp"
+#include "report.hpp"
+
+namespace cli = hsm::consume::cli;
+using namespace hsm::consume;
+
+namespace {
+
+constexpr const char* kTool = "hsm-stream-stats";
+
+// Replays until the snapshot is complete; false when Redis failed (message on stderr).
+bool replay(StreamReader& reader, LiveState& live) {
+    while (!reader.finished() && !reader.failed()) live.apply(reader.read(std::chrono::seconds(1)));
+    if (reader.failed()) {
+        std::fprintf(stderr, "%s: cannot read the streams: %s\n", kTool, reader.error().c_str());
+        return false;
+    }
+    return true;
+}
+
+// node_exporter's textfile collector may read at any moment: write a temp file, then rename.
+bool write_atomically(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out.flush()) {
+            std::fprintf(stderr, "%s: cannot write %s\n", kTool, tmp.c_str());
+            return false;
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) std::fprintf(stderr, "%s: cannot rename %s to %s: %s\n", kTool, tmp.c_str(), path.c_str(),
+                         ec.message().c_str());
+    return !ec;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Replay every Lustre HSM action stream once and print a point-in-time report."};
+    cli::CommonFlags flags(app, std::string(cli::kConfigDir) + "hsm_stream_stats.toml");
+    std::string format = "json";
+    app.add_option("--format", format, "json (Telegraf json_v2), influx (line protocol) or prometheus")
+        ->check(CLI::IsMember({"json", "influx", "prometheus"}))
+        ->capture_default_str();
+    std::string output;
+    app.add_option("-o,--output", output, "Write the report to this file (atomically) instead of stdout");
+    if (auto code = cli::parse(app, argc, argv)) return *code;
+
+    static const auto schema = cli::schema_with({});
+    hsm::config::Config cfg;
+    if (auto code = cli::start(flags, schema, kTool, cfg)) return *code;
+
+    ReaderOptions options = cli::reader_options(cfg);
+    options.start = StartAt::Beginning;
+    options.follow = false;     // a snapshot: stop where the streams ended at start
+    options.reconnect = false;  // Telegraf must see a failure, not a hang
+    StreamReader reader(options);
+    LiveState live;
+    if (!replay(reader, live)) return cli::kExitFailure;
+    spdlog::info("replayed {} events, {} live actions", live.events_applied(), live.live());
+
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto report = stats::build_report(live, reader.streams(), live.events_applied(), now_ms);
+    const std::string text = format == "influx"       ? stats::to_influx(report)
+                             : format == "prometheus" ? stats::to_prometheus(report)
+                                                      : stats::to_json(report);
+    if (!output.empty()) return write_atomically(output, text) ? 0 : cli::kExitFailure;
+    std::cout << text << std::flush;
+    return std::cout ? 0 : cli::kExitFailure;
+}
