@@ -3,8 +3,8 @@
 # no-change poll cycle (350k lines on 1 MDT, 1M on 4), the initial shipping rate as a ratio to
 # redis-benchmark's pipelined XADD of the same payload size, and the daemon's RSS.
 #
-# Usage: bench/harness/run.sh            (env: BUILD_DIR, LINES, BIG_MDTS, BIG_LINES, CYCLES, REPEAT)
-# Needs: hsm-action-shipper and hsm-bench-gen built in BUILD_DIR/bin; redis-server, redis-cli and
+# Usage: bench/harness/run.sh   (env: BUILD_DIR, SHIPPER, LINES, BIG_MDTS, BIG_LINES, CYCLES, REPEAT)
+# Needs: hsm-action-shipper (or SHIPPER=path) and hsm-bench-gen built in BUILD_DIR/bin; redis-server, redis-cli and
 # redis-benchmark on PATH. Everything runs in a temp dir on a free loopback port and is removed on
 # exit; the only processes it ends are the ones it started, by pid.
 set -euo pipefail
@@ -12,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-$here/../../build-bench}
 LINES=${LINES:-350000}        # one large site's live actions (LUSTRE-ACTIONS.md: 351,204)
-BIG_MDTS=${BIG_MDTS:-4}
+BIG_MDTS=${BIG_MDTS:-4}         # 0: skip the 1,000,000-line run
 BIG_LINES=${BIG_LINES:-250000}  # x 4 MDTs = 1,000,000
 CYCLES=${CYCLES:-10}          # no-change cycles timed after the initial load
 REPEAT=${REPEAT:-1}           # whole runs, for spread on a shared machine
@@ -22,7 +22,7 @@ POLL=0.5
 # XADDs per round trip: the shipper's own publisher batch (publish.hpp, batch_size).
 PIPELINE=2000
 
-shipper=$BUILD_DIR/bin/hsm-action-shipper
+shipper=${SHIPPER:-$BUILD_DIR/bin/hsm-action-shipper}
 gen=$BUILD_DIR/bin/hsm-bench-gen
 for tool in "$shipper" "$gen"; do
     [[ -x $tool ]] || { echo "run.sh: $tool not built" >&2; exit 1; }
@@ -76,6 +76,12 @@ wait_cycle() {
     done
 }
 
+# CPU seconds (user + system) a process has used so far; wall times on a shared 2-core machine
+# move with other load, CPU per event much less.
+cpu_s() {
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"
+}
+
 rss_mb() {  # "<VmHWM> <VmRSS>" in MB of the daemon
     awk '/^VmHWM:/ {h=$2} /^VmRSS:/ {r=$2} END {printf "%.1f %.1f", h/1024, r/1024}' "/proc/$daemon_pid/status"
 }
@@ -111,10 +117,13 @@ poll_interval = $POLL
 cache_path = "$tmp/state.bin"
 log_level = "debug"
 EOF
+    local redis_cpu0
+    redis_cpu0=$(cpu_s "$redis_pid")
     "$shipper" -c "$tmp/shipper.toml" 2>"$tmp/shipper.log" &
     daemon_pid=$!
     wait_cycle 1 600
     rss_initial=$(rss_mb)
+    cpu_initial="$(cpu_s "$daemon_pid") $(awk -v a="$(cpu_s "$redis_pid")" -v b="$redis_cpu0" 'BEGIN {printf "%.3f", a - b}')"
     # Before any later cycle adds entries: the span of the initial load's XADDs in Redis.
     xadd_s=0
     local m w
@@ -125,6 +134,8 @@ EOF
     local last=$((1 + CYCLES))
     wait_cycle "$last" 300
     rss_steady=$(rss_mb)
+    local cpu_before_cycles=${cpu_initial%% *}
+    cpu_per_cycle=$(awk -v a="$(cpu_s "$daemon_pid")" -v b="$cpu_before_cycles" -v n="$CYCLES" 'BEGIN {printf "%.3f", (a - b) / n}')
     total=$((mdts * lines))
     shipped1=$(cycle_field 1 shipped)
     cycle1_s=$(cycle_field 1 seconds)
@@ -164,30 +175,36 @@ xadd_reference() {
 
 start_redis
 log "redis-server on 127.0.0.1:$port, work dir $tmp"
-printf 'machine: %s cores, %s, %s\n' "$(nproc)" "$(. /etc/os-release && echo "$PRETTY_NAME")" "$(redis-server --version | cut -d' ' -f3)"
+printf 'machine: %s cores, %s, redis %s\n' "$(nproc)" "$(. /etc/os-release && echo "$PRETTY_NAME")" "$(redis-server --version | cut -d' ' -f3)"
 for run in $(seq 1 "$REPEAT"); do
+    printf '\nrun %d: load average before: %s\n' "$run" "$(cut -d' ' -f1-3 /proc/loadavg)"
     scenario 1 "$LINES" yes
     bytes=$(payload_bytes)
     ref1=$(xadd_reference 1 "$bytes")
     ref50=$(xadd_reference 50 "$bytes")
     rate=$(awk -v n="$LINES" -v s="$cycle1_s" 'BEGIN {printf "%.0f", n / s}')
     xrate=$(awk -v n="$LINES" -v s="$xadd_s" 'BEGIN {printf "%.0f", (s > 0) ? n / s : 0}')
-    printf '\nrun %d: 1 MDT x %d lines (payload %d B)\n' "$run" "$LINES" "$bytes"
+    printf 'run %d: 1 MDT x %d lines (payload %d B)\n' "$run" "$LINES" "$bytes"
     printf '  initial cycle      %8.3f s  -> %7d events/s = %.2f x redis-benchmark -c1 (%.0f/s), %.2f x -c50 (%.0f/s)\n' \
         "$cycle1_s" "$rate" "$(awk -v a="$rate" -v b="$ref1" 'BEGIN {print a / b}')" "$ref1" \
         "$(awk -v a="$rate" -v b="$ref50" 'BEGIN {print a / b}')" "$ref50"
     printf '  XADD window        %8.3f s  -> %7d events/s = %.2f x redis-benchmark -c1\n' \
         "$xadd_s" "$xrate" "$(awk -v a="$xrate" -v b="$ref1" 'BEGIN {print a / b}')"
-    printf '  no-change cycle    min/median/max %s s over %d cycles\n' "$nochange" "$CYCLES"
+    printf '  CPU of initial     shipper %s s, redis-server %s s (%.2f + %.2f us/event)\n' ${cpu_initial} \
+        "$(awk -v c="${cpu_initial%% *}" -v n="$LINES" 'BEGIN {print c / n * 1e6}')" \
+        "$(awk -v c="${cpu_initial##* }" -v n="$LINES" 'BEGIN {print c / n * 1e6}')"
+    printf '  no-change cycle    min/median/max %s s over %d cycles (shipper CPU %s s/cycle)\n' "$nochange" "$CYCLES" "$cpu_per_cycle"
     printf '  1%% change cycle    %8.3f s  (%s events)\n' "$change_s" "$change_shipped"
     printf '  RSS after load     VmHWM %s MB, VmRSS %s MB\n' ${rss_initial}
     printf '  RSS after cycles   VmHWM %s MB, VmRSS %s MB\n' ${rss_steady}
 
+    (( BIG_MDTS > 0 )) || continue
     scenario "$BIG_MDTS" "$BIG_LINES" no
     rate=$(awk -v n="$((BIG_MDTS * BIG_LINES))" -v s="$cycle1_s" 'BEGIN {printf "%.0f", n / s}')
     printf 'run %d: %d MDTs x %d lines\n' "$run" "$BIG_MDTS" "$BIG_LINES"
     printf '  initial cycle      %8.3f s  -> %7d events/s\n' "$cycle1_s" "$rate"
-    printf '  no-change cycle    min/median/max %s s over %d cycles\n' "$nochange" "$CYCLES"
+    printf '  CPU of initial     shipper %s s, redis-server %s s\n' ${cpu_initial}
+    printf '  no-change cycle    min/median/max %s s over %d cycles (shipper CPU %s s/cycle)\n' "$nochange" "$CYCLES" "$cpu_per_cycle"
     printf '  RSS after load     VmHWM %s MB, VmRSS %s MB\n' ${rss_initial}
     printf '  RSS after cycles   VmHWM %s MB, VmRSS %s MB\n' ${rss_steady}
 done
