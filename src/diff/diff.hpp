@@ -56,6 +56,7 @@ private:
     struct Pending { std::uint64_t hash; };
     static EventType classify(const LiveRecord* committed, bool in_flight, std::uint64_t hash);
     Event make_event(EventType type, const ReadBatch& batch, const LineRef& line) const;
+    void begin_cycle(std::uint32_t slot, std::uint32_t cycle);
     void mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& record);
 
     StateTable& state_;

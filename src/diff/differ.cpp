@@ -37,11 +37,21 @@ void Differ::inject(Event&& event, const EventSink& emit) {
     emit(std::move(event));
 }
 
-void Differ::mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& record) {
+// Starts the per-slot bookkeeping of `cycle` on its first batch, so records committed by acks
+// during the cycle are counted as printed by it (they were: their event came from this read).
+void Differ::begin_cycle(std::uint32_t slot, std::uint32_t cycle) {
+    if (pending_.size() < state_.slots()) {
+        pending_.resize(state_.slots());
+        seen_count_.resize(state_.slots(), 0);
+        seen_count_cycle_.resize(state_.slots(), 0);
+    }
     if (seen_count_cycle_[slot] != cycle) {
         seen_count_cycle_[slot] = cycle;
         seen_count_[slot] = 0;
     }
+}
+
+void Differ::mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& record) {
     if (record.seen_cycle != cycle) {
         record.seen_cycle = cycle;
         ++seen_count_[slot];
@@ -50,11 +60,7 @@ void Differ::mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& reco
 
 std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
     const std::uint32_t slot = batch.mdt_slot;
-    if (pending_.size() < state_.slots()) {
-        pending_.resize(state_.slots());
-        seen_count_.resize(state_.slots(), 0);
-        seen_count_cycle_.resize(state_.slots(), 0);
-    }
+    begin_cycle(slot, batch.cycle);
     MdtState& mdt = state_.at(slot);
     auto& pending = pending_[slot];
     std::size_t unchanged = 0;
@@ -95,13 +101,9 @@ DiffReport Differ::finish_pass(const ReadBatch& fin, const EventSink& emit) {
     report.complete = fin.complete;
     counters_.bad_lines.fetch_add(fin.bad_lines, std::memory_order_relaxed);
     if (!fin.complete) return report;
-    if (pending_.size() < state_.slots()) {
-        pending_.resize(state_.slots());
-        seen_count_.resize(state_.slots(), 0);
-        seen_count_cycle_.resize(state_.slots(), 0);
-    }
+    begin_cycle(fin.mdt_slot, fin.cycle);
     MdtState& mdt = state_.at(fin.mdt_slot);
-    const std::size_t seen = seen_count_cycle_[fin.mdt_slot] == fin.cycle ? seen_count_[fin.mdt_slot] : 0;
+    const std::size_t seen = seen_count_[fin.mdt_slot];
     report.missing = mdt.size() - std::min(seen, mdt.size());
     if (report.missing == 0 || fin.pass < 2) return report;
     mdt.for_each([&](RecordKey key, LiveRecord& r) {

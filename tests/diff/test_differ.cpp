@@ -477,16 +477,14 @@ TEST_CASE("diff: bad lines reported by the reader are counted", "[diff]") {
     CHECK(h.counters.bad_lines == 7u);
 }
 
-// Known bugs in differ.cpp (see the test report); hidden from the default run until fixed.
-// Run them with: test_differ "[known-bug]"
-TEST_CASE("diff: records acknowledged before the end of the first pass are not missing", "[.][known-bug][diff]") {
+TEST_CASE("diff: records acknowledged before the end of the first pass are not missing", "[diff]") {
     Harness h;
     const auto events = h.compare(1, 1, {line(1, 2, "WAITING"), line(1, 3, "WAITING")});
     h.ack_all(events);  // the publisher is faster than the reader's final batch
     CHECK(h.finish(1, 1).missing == 0u);  // both were printed by this very pass
 }
 
-TEST_CASE("diff: a new record acknowledged during the confirming re-read is not purged", "[.][known-bug][diff]") {
+TEST_CASE("diff: a new record acknowledged during the confirming re-read is not purged", "[diff]") {
     Harness h;
     const auto z = line(1, 1, "SUCCEED"), x = line(1, 2, "WAITING");
     h.cycle(1, {z});
