@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <systemd/sd-daemon.h>
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
@@ -105,7 +106,9 @@ int main(int argc, char** argv) {
     } else {
         spdlog::info("hsm-action-shipper {} started: glob {}, every {} s", HSM_VERSION,
                      cfg.str("mdt_watch_glob"), cfg.real("poll_interval"));
+        sd_notify(0, "READY=1");  // Type=notify units start dependants only now; no-op elsewhere
         shipper.run_forever();
+        sd_notify(0, "STOPPING=1");
     }
     shipper.shutdown();
     spdlog::info("stopped cleanly");
