@@ -1,0 +1,88 @@
+// shipper/config_schema: the daemon's key table loaded through core/config: its defaults, and
+// unknown keys, wrong types and out-of-range values refused with file:line and the key named.
+#include <catch2/catch.hpp>
+
+#include "core/config.hpp"
+#include "fixtures.hpp"
+#include "shipper/shipper.hpp"
+
+using hsm::config::ConfigError;
+using hsm::test::TempDir;
+
+namespace {
+
+std::string load_error(const std::string& text, std::string& file) {
+    TempDir dir;
+    const auto path = dir / "hsm_action_shipper.toml";
+    hsm::test::write_file(path, text);
+    file = path.string();
+    try {
+        hsm::config::load(hsm::shipper::config_schema(), path, true);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("shipper config: defaults match the Python version's", "[shipper][config]") {
+    TempDir dir;
+    const auto cfg = hsm::config::load(hsm::shipper::config_schema(), dir / "none.toml", false);
+    CHECK(cfg.str("redis_host") == "localhost");
+    CHECK(cfg.integer("redis_port") == 6379);
+    CHECK(cfg.integer("redis_db") == 1);
+    CHECK(cfg.str("redis_stream_prefix") == "hsm:actions");
+    CHECK(cfg.str("mdt_watch_glob") == "/sys/kernel/debug/lustre/mdt/*-MDT\?\?\?\?/hsm/actions");
+    CHECK(cfg.real("poll_interval") == 20.0);
+    CHECK_FALSE(cfg.str("cache_path").empty());
+    CHECK_FALSE(cfg.has("redis_password"));
+}
+
+TEST_CASE("shipper config: a migrated file loads", "[shipper][config]") {
+    TempDir dir;
+    const auto path = dir / "c.toml";
+    hsm::test::write_file(path,
+                          "redis_host = \"10.0.0.5\"\nredis_port = 6380\nredis_db = 2\n"
+                          "redis_stream_prefix = \"x:y\"\nmdt_watch_glob = \"/proc/fs/lustre/mdt/*/hsm/actions\"\n"
+                          "poll_interval = 5\ncache_path = \"/tmp/c.bin\"\nreconcile_interval = 3600\n"
+                          "trim_chunk_size = 100\nuse_approximate_trimming = false\nlog_level = \"debug\"\n");
+    const auto cfg = hsm::config::load(hsm::shipper::config_schema(), path, true);
+    CHECK(cfg.integer("redis_port") == 6380);
+    CHECK(cfg.real("poll_interval") == 5.0);  // an integer where a float is declared
+    CHECK_FALSE(cfg.boolean("use_approximate_trimming"));
+}
+
+TEST_CASE("shipper config: errors name the file, the line and the key", "[shipper][config]") {
+    struct Case { const char* text; const char* key; int line; };
+    const Case cases[] = {
+        {"redis_host = \"h\"\nredis_prot = 6379\n", "redis_prot", 2},          // unknown (typo)
+        {"log_file_path = \"/x\"\n", "log_file_path", 1},                      // unknown
+        {"redis_port = \"6379\"\n", "redis_port", 1},                          // wrong type
+        {"\nuse_approximate_trimming = \"yes\"\n", "use_approximate_trimming", 2},
+        {"poll_interval = \"20\"\n", "poll_interval", 1},
+        {"cache_path = 5\n", "cache_path", 1},
+        {"redis_port = 0\n", "redis_port", 1},                                 // out of range
+        {"redis_port = 65536\n", "redis_port", 1},
+        {"\n\npoll_interval = 0\n", "poll_interval", 3},
+        {"poll_interval = -5.0\n", "poll_interval", 1},
+        {"trim_chunk_size = 0\n", "trim_chunk_size", 1},
+        {"redis_db = -1\n", "redis_db", 1},
+        {"reconcile_interval = 0.5\n", "reconcile_interval", 1},
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        std::string file;
+        const std::string err = load_error(c.text, file);
+        CHECK_THAT(err, Catch::Contains(file + ":" + std::to_string(c.line)));
+        CHECK_THAT(err, Catch::Contains(std::string("'") + c.key + "'"));
+    }
+}
+
+TEST_CASE("shipper config: the reference documents every key", "[shipper][config]") {
+    const std::string md = hsm::config::reference_markdown(hsm::shipper::config_schema());
+    for (const auto& k : hsm::shipper::config_schema()) {
+        CHECK_THAT(md, Catch::Contains("`" + std::string(k.name) + "`"));
+        CHECK_FALSE(k.help.empty());
+    }
+}
