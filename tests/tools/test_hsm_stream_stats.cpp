@@ -1,0 +1,305 @@
+// hsm-stream-stats as Telegraf runs it: exact JSON on a known stream (Python quirks included),
+// Influx and Prometheus outputs parsed back, the json_v2 config checked against real output,
+// and clear failures for bad configs and an unreachable Redis.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include <simdjson.h>
+#include <toml++/toml.h>
+
+#include "event_json.hpp"
+#include "fixtures.hpp"
+
+using namespace hsm::test;
+
+namespace {
+
+std::int64_t now_s() { return std::time(nullptr); }
+
+// A stream of each kind: ours (MDT0000) and the Python shipper's quirks (MDT0001).
+void write_known_streams(const RedisServer& redis) {
+    xadd(redis, spec("elm-MDT0000", 1));                                    // ARCHIVE WAITING
+    xadd(redis, spec("elm-MDT0000", 2));
+    EventSpec started = spec("elm-MDT0000", 1, "STARTED");
+    started.type = "UPDATE";
+    xadd(redis, started);
+    EventSpec restore = spec("elm-MDT0000", 3);
+    restore.action = "RESTORE";
+    restore.fid = "0x200000400:0x3:0x0";
+    xadd(redis, restore);
+    EventSpec purged = spec("elm-MDT0000", 2, "PURGED");
+    purged.type = "PURGED";
+    xadd(redis, purged);
+    EventSpec refresh = restore;  // re-published by GC: must not count twice
+    refresh.type = "UPDATE";
+    refresh.extra = "\"refresh\": true, \"first_seen\": " + std::to_string(now_s() - 3600);
+    xadd(redis, refresh);
+
+    EventSpec a = spec("elm-MDT0001", 1);
+    a.cat = 5;
+    a.fid = "0x240000400:0xa:0x0";
+    xadd(redis, a);
+    EventSpec failed = spec("elm-MDT0001", 2, "FAILED");
+    failed.cat = 5;
+    failed.action = "REMOVE";
+    failed.fid = "0x240000400:0xb:0x0";
+    xadd(redis, failed);
+    xadd(redis, "hsm:actions:elm-MDT0001", python_maintenance_purge("elm-MDT0001", "0x240000400:0xa:0x0:ARCHIVE"));
+    xadd(redis, "hsm:actions:elm-MDT0001", "this is not JSON");
+    xadd(redis, "hsm:actions:elm-MDT0001", R"({"event_type": "NEW", "mdt": "elm-MDT0001"})");
+}
+
+// The default config file (/etc/...) is absent here, which means defaults: only --port is needed.
+std::vector<std::string> stats(const RedisServer& redis, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {bin("hsm-stream-stats").string(), "--host", "127.0.0.1", "--port",
+                                     std::to_string(redis.port())};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+std::string zero_ages(const std::string& text) {
+    static const std::regex ages(R"re(("(?:age_seconds|newest_entry_age_seconds)": )\d+)re");
+    return std::regex_replace(text, ages, "$010");
+}
+
+}  // namespace
+
+TEST_CASE("stats: exact JSON for a known stream, Python quirks included", "[tools][stats]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    auto r = run(stats(redis));
+    REQUIRE(r.exit_code == 0);
+    // Both broken entries are skipped with a warning naming them.
+    CHECK(r.err.find("not a JSON object") != std::string::npos);
+    CHECK(r.err.find("missing key: cat_idx") != std::string::npos);
+
+    // The oldest live action is the refreshed RESTORE, first seen an hour ago.
+    const std::regex oldest(R"("oldest_live_action_age_seconds": (\d+))");
+    std::smatch m;
+    REQUIRE(std::regex_search(r.out, m, oldest));
+    const long age = std::stol(m[1]);
+    CHECK(age >= 3600);
+    CHECK(age <= 3630);
+    const std::string expected =
+        "{\n"
+        "  \"summary\": {\n"
+        "    \"total_live_actions\": 3,\n"
+        "    \"oldest_live_action_age_seconds\": " + std::string(m[1]) + ",\n"
+        "    \"total_events_replayed\": 9,\n"
+        "    \"total_stream_entries\": 11\n"
+        "  },\n"
+        "  \"streams\": [\n"
+        "    { \"mdt\": \"elm-MDT0000\", \"length\": 6, \"age_seconds\": 0, \"newest_entry_age_seconds\": 0 },\n"
+        "    { \"mdt\": \"elm-MDT0001\", \"length\": 5, \"age_seconds\": 0, \"newest_entry_age_seconds\": 0 }\n"
+        "  ],\n"
+        "  \"breakdown\": [\n"
+        "    { \"mdt\": \"elm-MDT0000\", \"action\": \"ARCHIVE\", \"status\": \"STARTED\", \"count\": 1 },\n"
+        "    { \"mdt\": \"elm-MDT0000\", \"action\": \"RESTORE\", \"status\": \"WAITING\", \"count\": 1 },\n"
+        "    { \"mdt\": \"elm-MDT0001\", \"action\": \"REMOVE\", \"status\": \"FAILED\", \"count\": 1 }\n"
+        "  ]\n"
+        "}\n";
+    CHECK(zero_ages(r.out) == expected);
+}
+
+TEST_CASE("stats: an empty database gives zeros and empty lists", "[tools][stats]") {
+    RedisServer redis;
+    auto r = run(stats(redis));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out ==
+          "{\n  \"summary\": {\n    \"total_live_actions\": 0,\n    \"oldest_live_action_age_seconds\": 0,\n"
+          "    \"total_events_replayed\": 0,\n    \"total_stream_entries\": 0\n  },\n"
+          "  \"streams\": [],\n  \"breakdown\": []\n}\n");
+}
+
+TEST_CASE("stats: the json_v2 Telegraf config matches real output and types", "[tools][stats][telegraf]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    auto r = run(stats(redis));
+    REQUIRE(r.exit_code == 0);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(r.out);
+
+    const auto conf = toml::parse_file(std::string(HSM_SOURCE_DIR) + "/contrib/telegraf/hsm-stream-stats.conf");
+    const auto* exec = conf["inputs"]["exec"].as_array();
+    REQUIRE(exec);
+    const auto* exec0 = exec->get(0)->as_table();
+    CHECK(exec0->get("data_format")->value<std::string>() == "json_v2");
+    const auto* parsers = exec0->get("json_v2")->as_array();
+    REQUIRE(parsers);
+    const auto* objects = parsers->get(0)->as_table()->get("object")->as_array();
+    REQUIRE(objects);
+    CHECK(objects->size() == 3);
+    for (const auto& node : *objects) {
+        const auto& obj = *node.as_table();
+        const std::string path = obj["path"].value_or(std::string());
+        INFO("json_v2 object path " << path);
+        simdjson::dom::element target;
+        REQUIRE(doc[path].get(target) == simdjson::SUCCESS);
+        std::vector<std::string> tags;
+        if (const auto* t = obj["tags"].as_array())
+            for (const auto& tag : *t) tags.push_back(*tag.value<std::string>());
+        std::map<std::string, std::string> fields;
+        for (const auto& [k, v] : *obj["fields"].as_table()) fields[std::string(k.str())] = *v.value<std::string>();
+
+        std::vector<simdjson::dom::object> elements;
+        if (target.is_array()) {
+            for (auto e : target.get_array()) elements.push_back(e.get_object());
+            CHECK_FALSE(elements.empty());
+        } else {
+            elements.push_back(target.get_object());
+        }
+        for (auto element : elements) {
+            for (const auto& tag : tags) CHECK(element[tag].is_string());
+            for (const auto& [field, type] : fields) {
+                INFO("field " << field);
+                CHECK(type == "int");
+                CHECK(element[field].is_int64());
+            }
+            // Nothing else is emitted, so nothing reaches Telegraf as an untyped float.
+            for (auto [key, value] : element) {
+                const std::string k(key);
+                const bool is_tag = std::find(tags.begin(), tags.end(), k) != tags.end();
+                CHECK((is_tag || fields.count(k) == 1));
+            }
+        }
+    }
+}
+
+TEST_CASE("stats: Influx line protocol parses back to the JSON's values", "[tools][stats][influx]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    xadd(redis, spec("odd MDT,=x", 1));  // tag escaping
+    auto r = run(stats(redis, {"--format", "influx"}));
+    REQUIRE(r.exit_code == 0);
+
+    // Split on unescaped separators, then unescape.
+    const auto split = [](const std::string& s, char sep) {
+        std::vector<std::string> parts(1);
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (s[i] == '\\' && i + 1 < s.size()) { parts.back() += s[++i]; continue; }
+            if (s[i] == sep) { parts.emplace_back(); continue; }
+            parts.back() += s[i];
+        }
+        return parts;
+    };
+    std::map<std::string, std::string> counts;  // "mdt|action|status" -> count field
+    std::size_t lines = 0;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line); ++lines) {
+        // measurement[,tags] fields: the first unescaped space separates them.
+        std::size_t sp = 0;
+        while (sp < line.size() && !(line[sp] == ' ' && line[sp - 1] != '\\')) ++sp;
+        REQUIRE(sp < line.size());
+        auto series = split(line.substr(0, sp), ',');
+        CHECK(series[0] == "hsm_stream_stats");
+        std::map<std::string, std::string> tags;
+        for (std::size_t i = 1; i < series.size(); ++i) {
+            const auto eq = series[i].find('=');
+            tags[series[i].substr(0, eq)] = series[i].substr(eq + 1);
+        }
+        std::map<std::string, std::string> fields;
+        for (const auto& f : split(line.substr(sp + 1), ',')) {
+            const auto eq = f.find('=');
+            fields[f.substr(0, eq)] = f.substr(eq + 1);
+            CHECK(std::regex_match(f.substr(eq + 1), std::regex(R"(\d+i)")));  // typed integers
+        }
+        if (fields.count("count")) counts[tags["mdt"] + "|" + tags["action"] + "|" + tags["status"]] = fields["count"];
+        if (tags.empty()) {
+            CHECK(fields["total_live_actions"] == "4i");
+            CHECK(fields["total_events_replayed"] == "10i");
+            CHECK(fields["total_stream_entries"] == "12i");
+        }
+    }
+    CHECK(lines == 1 + 3 + 4);  // summary, 3 streams, 4 breakdown rows
+    CHECK(counts["odd MDT,=x|ARCHIVE|WAITING"] == "1i");
+    CHECK(counts["elm-MDT0001|REMOVE|FAILED"] == "1i");
+}
+
+TEST_CASE("stats: Prometheus text exposition parses back", "[tools][stats][prometheus]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    xadd(redis, spec(R"(quote\"MDT)", 1));  // JSON-escaped quote: the MDT name holds a "
+    TempDir dir;
+    const auto file = dir / "hsm.prom";
+    auto r = run(stats(redis, {"--format", "prometheus", "--output", file.string()}));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.empty());
+    const std::string text = read_file(file);
+    CHECK_FALSE(fs::exists(file.string() + ".tmp"));
+
+    const std::regex sample(R"(^([a-z_]+)(\{(.*)\})? (-?\d+)$)");
+    const std::regex label(R"re(([a-z_]+)="((?:[^"\\]|\\.)*)")re");
+    std::map<std::string, std::string> typed;
+    std::map<std::string, long> live_actions;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("# TYPE ", 0) == 0) {
+            auto rest = line.substr(7);
+            typed[rest.substr(0, rest.find(' '))] = rest.substr(rest.find(' ') + 1);
+            continue;
+        }
+        if (line.rfind("# HELP ", 0) == 0) continue;
+        std::smatch m;
+        INFO(line);
+        REQUIRE(std::regex_match(line, m, sample));
+        CHECK(typed[m[1]] == "gauge");  // every sample's family was declared before it
+        if (m[1] == "hsm_stream_stats_live_actions") {
+            std::map<std::string, std::string> labels;
+            const std::string body = m[3];
+            for (std::sregex_iterator it(body.begin(), body.end(), label), end; it != end; ++it)
+                labels[(*it)[1]] = std::regex_replace(std::string((*it)[2]), std::regex(R"(\\(.))"), "$1");
+            live_actions[labels["mdt"] + "|" + labels["action"] + "|" + labels["status"]] = std::stol(m[4]);
+        }
+        if (m[1] == "hsm_stream_stats_total_live_actions") CHECK(m[4] == "4");
+    }
+    CHECK(live_actions.size() == 4);
+    CHECK(live_actions["quote\"MDT|ARCHIVE|WAITING"] == 1);
+    CHECK(live_actions["elm-MDT0000|RESTORE|WAITING"] == 1);
+}
+
+TEST_CASE("stats: configuration and connection failures exit non-zero with a clear message",
+          "[tools][stats]") {
+    TempDir dir;
+    auto missing = run({bin("hsm-stream-stats").string(), "-c", (dir / "absent.toml").string()});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("absent.toml") != std::string::npos);
+
+    write_file(dir / "bad.toml", "redis_host = \"127.0.0.1\"\nredis_port = \"six\"\n");
+    auto bad = run({bin("hsm-stream-stats").string(), "-c", (dir / "bad.toml").string()});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("bad.toml:2") != std::string::npos);
+    CHECK(bad.err.find("redis_port") != std::string::npos);
+
+    write_file(dir / "unknown.toml", "redis_hots = \"x\"\n");
+    auto unknown = run({bin("hsm-stream-stats").string(), "-c", (dir / "unknown.toml").string()});
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.err.find("redis_hots") != std::string::npos);
+
+    write_file(dir / "ok.toml", "redis_host = \"127.0.0.1\"\nredis_port = " + std::to_string(free_port()) + "\n");
+    auto down = run({bin("hsm-stream-stats").string(), "-c", (dir / "ok.toml").string()}, 30s);
+    CHECK(down.exit_code == 1);
+    CHECK(down.out.empty());
+    CHECK(down.err.find("cannot read the streams") != std::string::npos);
+
+    auto usage = run({bin("hsm-stream-stats").string(), "--format", "xml"});
+    CHECK(usage.exit_code == 2);
+}
+
+TEST_CASE("stats: settings come from the file, and the command line overrides them", "[tools][stats]") {
+    RedisServer redis;
+    xadd(redis, spec("elm-MDT0000", 1), "custom:prefix");
+    redis.command({"XADD", "custom:prefix:elm-MDT0009", "*", "data", event_json(spec("elm-MDT0009", 1))}, 3);
+    TempDir dir;
+    write_file(dir / "s.toml", "redis_host = \"127.0.0.1\"\nredis_port = " + std::to_string(redis.port()) +
+                                   "\nredis_stream_prefix = \"custom:prefix\"\n");
+    auto from_file = run({bin("hsm-stream-stats").string(), "-c", (dir / "s.toml").string()});
+    REQUIRE(from_file.exit_code == 0);
+    CHECK(from_file.out.find("\"elm-MDT0000\"") != std::string::npos);
+    auto other_db = run({bin("hsm-stream-stats").string(), "-c", (dir / "s.toml").string(), "--db", "3"});
+    REQUIRE(other_db.exit_code == 0);
+    CHECK(other_db.out.find("\"elm-MDT0009\"") != std::string::npos);
+    CHECK(other_db.out.find("\"elm-MDT0000\"") == std::string::npos);
+}
