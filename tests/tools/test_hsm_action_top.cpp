@@ -1,0 +1,132 @@
+// hsm-action-top: the --run-once frame (exact table), and the interactive dashboard driven in a
+// private tmux server: it bootstraps, its counts and diffs follow new events, s sorts, q quits.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include "event_json.hpp"
+#include "fixtures.hpp"
+
+using namespace hsm::test;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+}
+
+void add_many(const RedisServer& redis, const std::string& mdt, const std::string& action,
+              const std::string& status, std::uint32_t first, std::uint32_t n) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+        EventSpec e = spec(mdt, first + i, status);
+        e.action = action;
+        xadd(redis, e);
+    }
+}
+
+// A tmux server of our own (-L), killed with the test.
+class Tmux {
+public:
+    Tmux() : socket_("hsm-top-test-" + std::to_string(::getpid())) {}
+    ~Tmux() { run({"/usr/bin/tmux", "-L", socket_, "kill-server"}, 10s); }
+    ProcessResult cmd(std::vector<std::string> args) const {
+        args.insert(args.begin(), {"/usr/bin/tmux", "-L", socket_});
+        return run(args, 10s);
+    }
+    std::string screen() const { return cmd({"capture-pane", "-p", "-t", "top"}).out; }
+    bool alive() const { return cmd({"has-session", "-t", "top"}).exit_code == 0; }
+
+private:
+    std::string socket_;
+};
+
+}  // namespace
+
+TEST_CASE("top: --run-once prints one plain frame", "[tools][top]") {
+    RedisServer redis;
+    add_many(redis, "elm-MDT0000", "ARCHIVE", "STARTED", 1, 3);
+    add_many(redis, "elm-MDT0000", "ARCHIVE", "WAITING", 100, 2);
+    add_many(redis, "elm-MDT0001", "RESTORE", "STARTED", 1, 1);
+    xadd(redis, "hsm:actions:elm-MDT0001", "garbage");
+    auto r = run({bin("hsm-action-top").string(), "--host", "127.0.0.1", "--port", std::to_string(redis.port()),
+                  "--run-once"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find('\033') == std::string::npos);
+    const auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == 13);
+    CHECK(lines[0] == "--- Lustre HSM Action Dashboard ---");
+    CHECK(lines[1].rfind("Time: ", 0) == 0);
+    CHECK(lines[1].find(" | Redis: Connected") != std::string::npos);
+    CHECK(lines[2] == "Viewer Status: Snapshot complete (6 events).");
+    CHECK(lines[3].rfind("Live Actions: 6 | Total Events Processed: 6 | Last Event: ", 0) == 0);
+    CHECK(lines[4].empty());
+    CHECK(lines[5] == "--- Live Action Count by (MDT, Action, Status) ---");
+    CHECK(lines[6] == "MDT         | ACTION  | STATUS     |      COUNT DIFF");
+    CHECK(lines[7] == std::string(58, '-'));
+    CHECK(lines[8] == "elm-MDT0000 | ARCHIVE | STARTED    |          3");
+    CHECK(lines[9] == "elm-MDT0000 | ARCHIVE | WAITING    |          2");
+    CHECK(lines[10] == "elm-MDT0001 | RESTORE | STARTED    |          1");
+    CHECK(lines[11].empty());
+    CHECK(lines[12] == "WARNING: 1 stream events failed to parse.");
+}
+
+TEST_CASE("top: thousands separators and an empty database", "[tools][top]") {
+    RedisServer redis;
+    auto empty = run({bin("hsm-action-top").string(), "--port", std::to_string(redis.port()), "--run-once"});
+    REQUIRE(empty.exit_code == 0);
+    CHECK(empty.out.find("Live Actions: 0 | Total Events Processed: 0 | Last Event: Never") != std::string::npos);
+    CHECK(empty.out.find("No live actions detected.") != std::string::npos);
+
+    redisContext* c = redisConnect("127.0.0.1", redis.port());
+    freeReplyObject(redisCommand(c, "SELECT 1"));
+    for (std::uint32_t i = 0; i < 1234; ++i) {
+        const std::string data = event_json(spec("elm-MDT0000", i));
+        redisAppendCommand(c, "XADD hsm:actions:elm-MDT0000 * data %b", data.data(), data.size());
+    }
+    for (int i = 0; i < 1234; ++i) {
+        void* reply = nullptr;
+        redisGetReply(c, &reply);
+        freeReplyObject(reply);
+    }
+    redisFree(c);
+    auto r = run({bin("hsm-action-top").string(), "--port", std::to_string(redis.port()), "--run-once"});
+    CHECK(r.out.find("Live Actions: 1,234 | Total Events Processed: 1,234") != std::string::npos);
+    CHECK(r.out.find("elm-MDT0000 | ARCHIVE | WAITING    |      1,234") != std::string::npos);
+
+    auto down = run({bin("hsm-action-top").string(), "--port", std::to_string(free_port()), "--run-once"});
+    CHECK(down.exit_code == 1);
+}
+
+TEST_CASE("top: the live dashboard follows events in tmux and quits on q", "[tools][top][tmux]") {
+    RedisServer redis;
+    add_many(redis, "elm-MDT0000", "ARCHIVE", "WAITING", 1, 5);
+    Tmux tmux;
+    const std::string command = bin("hsm-action-top").string() + " --host 127.0.0.1 --port " +
+                                std::to_string(redis.port()) + " --interval 0.2";
+    REQUIRE(tmux.cmd({"new-session", "-d", "-s", "top", "-x", "100", "-y", "30", command}).exit_code == 0);
+    REQUIRE(wait_until([&] {
+        const auto s = tmux.screen();
+        return s.find("Listening for live updates...") != std::string::npos &&
+               s.find("elm-MDT0000 | ARCHIVE | WAITING    |          5") != std::string::npos;
+    }, 20s));
+
+    add_many(redis, "elm-MDT0000", "ARCHIVE", "WAITING", 100, 3);
+    add_many(redis, "elm-MDT0003", "REMOVE", "FAILED", 1, 2);
+    INFO(tmux.screen());
+    CHECK(wait_until([&] {
+        const auto s = tmux.screen();
+        return s.find("elm-MDT0000 | ARCHIVE | WAITING    |          8") != std::string::npos &&
+               s.find("Live Actions: 10 |") != std::string::npos;
+    }, 20s));
+    // A change within one refresh shows as a diff; since the redraw may split it, any (+N) will do.
+    add_many(redis, "elm-MDT0003", "REMOVE", "FAILED", 10, 1);
+    CHECK(wait_until([&] { return tmux.screen().find("|          3 (+") != std::string::npos; }, 20s));
+
+    tmux.cmd({"send-keys", "-t", "top", "s"});
+    CHECK(wait_until([&] { return tmux.screen().find("Sort: ACTION") != std::string::npos; }, 10s));
+    tmux.cmd({"send-keys", "-t", "top", "q"});
+    CHECK(wait_until([&] { return !tmux.alive(); }, 10s));
+}
