@@ -1,0 +1,48 @@
+// The installed package: `cmake --install` the consumer component into a temporary prefix, build
+// examples/failed-alerter against it with find_package(HsmActionStream), and run the alerter
+// against a private redis-server until it reports a FAILED action.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+
+#include "event_json.hpp"
+#include "fixtures.hpp"
+
+using namespace hsm::test;
+
+TEST_CASE("package: find_package(HsmActionStream) builds and runs the README alerter",
+          "[consume][package]") {
+    TempDir dir;
+    const auto prefix = dir / "prefix";
+    auto install = run({"/usr/bin/cmake", "--install", HSM_BUILD_DIR, "--component", "consume-dev",
+                        "--prefix", prefix.string()}, 120s);
+    INFO(install.out << install.err);
+    REQUIRE(install.exit_code == 0);
+    CHECK(fs::exists(prefix / "include/hsm/consume/stream_reader.hpp"));
+    CHECK_FALSE(fs::exists(prefix / "include/core"));  // the public headers stand alone
+
+    const auto build = dir / "build";
+    auto configure = run({"/usr/bin/cmake", "-S", std::string(HSM_SOURCE_DIR) + "/examples/failed-alerter",
+                          "-B", build.string(), "-DCMAKE_PREFIX_PATH=" + prefix.string(),
+                          "-DCMAKE_BUILD_TYPE=Release"}, 180s);
+    INFO(configure.out << configure.err);
+    REQUIRE(configure.exit_code == 0);
+    auto compile = run({"/usr/bin/cmake", "--build", build.string()}, 300s);
+    INFO(compile.out << compile.err);
+    REQUIRE(compile.exit_code == 0);
+
+    RedisServer redis;
+    Process alerter({(build / "failed-alerter").string(), "127.0.0.1", std::to_string(redis.port())});
+    REQUIRE(wait_until([&] { return alerter.out().find("Monitoring for failed HSM actions...") != std::string::npos; }, 20s));
+    xadd(redis, spec("elm-MDT0002", 1, "STARTED"));
+    EventSpec failed = spec("elm-MDT0002", 2, "FAILED");
+    failed.action = "RESTORE";
+    failed.fid = "0x200000400:0x2a:0x0";
+    xadd(redis, failed);
+    CHECK(wait_until([&] {
+        return alerter.out().find("ALERT: RESTORE failed on elm-MDT0002 for FID 0x200000400:0x2a:0x0") != std::string::npos;
+    }, 30s));
+    CHECK(alerter.out().find("ARCHIVE failed") == std::string::npos);
+    alerter.signal(SIGTERM);
+    CHECK(alerter.wait(10s) == 0);
+}
