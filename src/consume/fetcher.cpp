@@ -63,7 +63,7 @@ RedisEndpoint endpoint_of(const ReaderOptions& o) {
 
 StreamReader::Fetcher::Fetcher(const ReaderOptions& options, std::shared_ptr<Shared> shared)
     : options_(options), shared_(std::move(shared)), conn_(endpoint_of(options)),
-      thread_([this] { run(); }) {}
+      bulk_(endpoint_of(options)), thread_([this] { run(); }) {}
 
 StreamReader::Fetcher::~Fetcher() {
     {
@@ -108,8 +108,14 @@ void StreamReader::Fetcher::run() {
 }
 
 bool StreamReader::Fetcher::ensure_connected() {
-    if (conn_.connected()) return true;
+    if (conn_.connected() && bulk_.connected()) return true;
     if (conn_.ensure_connected()) {
+        if (!bulk_.connect()) {
+            conn_.disconnect();  // both or neither: the next attempt redoes both
+            if (!options_.reconnect) fail(bulk_.error());
+            else pause(kIdlePoll);
+            return false;
+        }
         std::lock_guard lock(shared_->mu);
         shared_->connected = true;
         shared_->stats.reconnects = conn_.reconnects();
@@ -254,56 +260,82 @@ void StreamReader::Fetcher::read_once() {
     for (const Stream* s : active) argv.push_back(s->name);
     for (const auto& id : ids) argv.push_back(id);
 
-    Reply r = conn_.command(argv);
-    if (!r) {
-        if (!options_.reconnect) fail(conn_.last_error());
+    if (!bulk_.command(argv, parser_, options_.block + kReplySlack)) {
+        conn_.disconnect();  // reconnect both, then rediscover
+        {
+            std::lock_guard lock(shared_->mu);
+            shared_->connected = false;
+        }
+        spdlog::warn("reading streams failed: {}", bulk_.error());
+        if (!options_.reconnect) fail(bulk_.error());
         return;
     }
-    if (r->type == REDIS_REPLY_ERROR) {  // e.g. a key replaced by a non-stream: look again
-        spdlog::warn("XREAD failed: {}", r->str);
+    const auto& items = parser_.items();
+    if (items[0].type == detail::RespItem::Error) {  // e.g. a key replaced by a non-stream
+        spdlog::warn("XREAD failed: {}", parser_.text(items[0]));
         need_discovery_ = true;
         pause(kIdlePoll);
         return;
     }
-    if (r->type == REDIS_REPLY_NIL) {
+    if (items[0].type != detail::RespItem::Array) {  // nil: nothing new within BLOCK
         if (!options_.follow)
             for (auto& s : streams_) s.done = true;
         publish(nullptr);
         return;
     }
-    take_reply(std::move(r));
+    take_reply();
 }
 
-// Turns an XREAD reply ([[name, [[id, [field, value, ...]], ...]], ...]) into raw entries.
-void StreamReader::Fetcher::take_reply(Reply reply) {
+// Walks the flattened XREAD reply [[name, [[id, [field, value, ...]], ...]], ...] into raw
+// entries that point into the reply's buffer. A reply of another shape is a protocol error.
+void StreamReader::Fetcher::take_reply() {
+    using detail::RespItem;
+    const auto& items = parser_.items();
     detail::RawBatch batch;
-    for (std::size_t i = 0; is_array(reply.get()) && i < reply->elements; ++i) {
-        const redisReply* sr = reply->element[i];
-        if (!is_array(sr, 2) || !is_array(sr->element[1])) continue;
-        auto it = index_.find(text(sr->element[0]));
-        if (it == index_.end()) continue;
-        Stream& st = streams_[it->second];
-        const auto slot = static_cast<std::uint32_t>(batch.streams.size());
-        batch.streams.push_back(st.name);
-        const redisReply* entries = sr->element[1];
-        for (std::size_t e = 0; e < entries->elements; ++e) {
-            const redisReply* er = entries->element[e];
-            if (!is_array(er, 2)) continue;
-            detail::RawEntry raw{slot, to_id(er->element[0]), nullptr, 0};
-            if (!options_.follow && raw.id > st.marker) break;  // past the snapshot
-            const redisReply* fields = er->element[1];
-            for (std::size_t f = 0; is_array(fields) && f + 1 < fields->elements; f += 2)
-                if (text(fields->element[f]) == "data") {
-                    raw.data = fields->element[f + 1]->str;
-                    raw.len = fields->element[f + 1]->len;
+    std::vector<const RespItem*> names;
+    std::size_t i = 0;
+    const auto next = [&](RespItem::Type type) -> const RespItem* {
+        return i < items.size() && items[i].type == type ? &items[i++] : nullptr;
+    };
+    const RespItem* top = next(RespItem::Array);
+    for (std::int64_t s = 0; top && s < top->value; ++s) {
+        const RespItem* pair = next(RespItem::Array);
+        const RespItem* name = next(RespItem::Bulk);
+        const RespItem* list = next(RespItem::Array);
+        if (!pair || !name || !list) break;
+        auto it = index_.find(parser_.text(*name));
+        Stream* st = it == index_.end() ? nullptr : &streams_[it->second];
+        const auto slot = static_cast<std::uint32_t>(names.size());
+        names.push_back(name);
+        for (std::int64_t e = 0; e < list->value; ++e) {
+            const RespItem* entry = next(RespItem::Array);
+            const RespItem* id = next(RespItem::Bulk);
+            const RespItem* fields = next(RespItem::Array);
+            if (!entry || !id || !fields) {
+                i = items.size();
+                break;
+            }
+            detail::RawEntry raw{slot, EntryId::parse(parser_.text(*id)).value_or(EntryId{}), false, 0, 0};
+            for (std::int64_t f = 0; f + 1 < fields->value; f += 2) {
+                const RespItem* key = next(RespItem::Bulk);
+                const RespItem* value = key ? &items[i++] : nullptr;
+                if (key && value->type == RespItem::Bulk && parser_.text(*key) == "data") {
+                    raw.has_data = true;
+                    raw.offset = value->offset;
+                    raw.len = static_cast<std::uint32_t>(value->value);
                 }
+            }
+            if (!st || (!options_.follow && raw.id > st->marker)) continue;  // past the snapshot
             batch.entries.push_back(raw);
-            st.position = raw.id;
+            st->position = raw.id;
         }
-        if (!options_.follow && (st.position >= st.marker || entries->elements < options_.count))
-            st.done = true;
+        if (st && !options_.follow && (st->position >= st->marker || list->value < options_.count))
+            st->done = true;
     }
-    batch.reply = std::move(reply);
+    batch.buffer = std::move(parser_.buffer());
+    batch.buffer.append(detail::kJsonPadding, '\0');  // may move the bytes: views come after
+    for (const RespItem* name : names)
+        batch.streams.emplace_back(batch.buffer.data() + name->offset, static_cast<std::size_t>(name->value));
     publish(&batch);
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "consume/bulk_reader.hpp"
 #include "consume/reader_shared.hpp"
 #include "core/redis.hpp"
 
@@ -39,7 +40,7 @@ private:
     std::vector<Snapshot> snapshot(const std::vector<std::string>& names);
     void adopt(const std::vector<std::string>& names, const std::vector<Snapshot>& snaps);
     void read_once();
-    void take_reply(Reply reply);
+    void take_reply();
     void publish(detail::RawBatch* batch);
     bool caught_up() const;
     void fail(const std::string& why);
@@ -48,7 +49,9 @@ private:
 
     const ReaderOptions options_;
     std::shared_ptr<Shared> shared_;
-    RedisConnection conn_;
+    RedisConnection conn_;          // discovery and snapshots
+    detail::BulkReader bulk_;       // XREAD, parsed without reply objects
+    detail::RespParser parser_;
     std::vector<Stream> streams_;
     std::map<std::string, std::size_t, std::less<>> index_;  // name -> streams_ slot
     bool discovered_once_ = false;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "consume/decode.hpp"
 #include "core/redis.hpp"
 #include "hsm/consume/stream_reader.hpp"
 
@@ -22,13 +23,16 @@ constexpr std::size_t kQueueDepth = 2;
 struct RawEntry {
     std::uint32_t stream = 0;  // index into RawBatch::streams
     EntryId id;
-    const char* data = nullptr;  // the `data` field, owned by RawBatch::reply; null if absent
-    std::size_t len = 0;
+    bool has_data = false;     // the entry has a `data` field
+    std::uint32_t offset = 0;  // where its value starts in RawBatch::buffer
+    std::uint32_t len = 0;
 };
 
+// One XREAD reply as received, followed by kJsonPadding bytes, so every `data` value can be
+// decoded in place (each document is followed by at least that many readable bytes).
 struct RawBatch {
-    Reply reply;
-    std::vector<std::string> streams;
+    std::string buffer;
+    std::vector<std::string_view> streams;  // names, pointing into buffer
     std::vector<RawEntry> entries;
 };
 

@@ -1,6 +1,6 @@
 // StreamReader's caller side: takes raw replies from the Redis thread and decodes them into a
-// Batch. Payloads are copied once into one buffer, back to back, so that each document is
-// followed by the padding simdjson needs and every event's views share the batch's lifetime.
+// Batch, in place: the reply buffer ends with the padding simdjson needs, so no entry is copied,
+// and the batch keeps the buffer alive as long as its events' views.
 #include "hsm/consume/stream_reader.hpp"
 
 #include <spdlog/spdlog.h>
@@ -20,9 +20,9 @@ constexpr std::uint64_t kSkipLogEvery = 10000;
 }  // namespace
 
 struct Batch::Storage {
-    std::string payloads;  // every entry's JSON back to back, then kJsonPadding bytes
-    std::string strings;   // unescaped strings the events point to
-    std::vector<std::string> streams;
+    std::string reply;    // the raw XREAD reply plus padding; `data` views point into it
+    std::string strings;  // unescaped strings the events point to
+    std::vector<std::string_view> streams;
     detail::Decoder decoder;
     std::uint64_t skipped = 0;  // over the reader's life, for the log throttle
 
@@ -52,36 +52,29 @@ StreamReader::StreamReader(ReaderOptions options)
 StreamReader::~StreamReader() { fetcher_.reset(); }
 
 std::uint64_t Batch::Storage::decode(std::vector<Event>& events, detail::RawBatch& raw) {
-    Storage& st = *this;
+    reply = std::move(raw.buffer);  // the events' views point into it: it lives with the batch
+    streams = std::move(raw.streams);
     std::size_t total = 0;
     for (const auto& e : raw.entries) total += e.len;
-    st.payloads.clear();
-    st.payloads.reserve(total + detail::kJsonPadding);
-    for (const auto& e : raw.entries) st.payloads.append(e.data ? e.data : "", e.len);
-    st.payloads.append(detail::kJsonPadding, '\0');
-    st.strings.clear();
-    st.strings.reserve(total);  // decoded strings never outgrow their JSON: no reallocation
-    st.streams = std::move(raw.streams);
+    strings.clear();
+    strings.reserve(total);  // decoded strings never outgrow their JSON: no reallocation
     events.clear();
     events.reserve(raw.entries.size());
 
     std::uint64_t skipped = 0;
-    std::size_t offset = 0;
     for (const auto& e : raw.entries) {
-        const char* json = st.payloads.data() + offset;
-        offset += e.len;
         Event ev;
-        ev.stream = st.streams[e.stream];
+        ev.stream = streams[e.stream];
         ev.id = e.id;
-        if (!e.data) {
+        if (!e.has_data) {
             ++skipped;
-            log_skip(++st.skipped, ev.stream, ev.id, "no 'data' field", "");
+            log_skip(++this->skipped, ev.stream, ev.id, "no 'data' field", "");
             continue;
         }
-        const auto r = st.decoder.decode(json, e.len, st.strings, ev);
+        const auto r = decoder.decode(reply.data() + e.offset, e.len, strings, ev);
         if (!r.ok()) {
             ++skipped;
-            log_skip(++st.skipped, ev.stream, ev.id, detail::to_string(r.status), r.what);
+            log_skip(++this->skipped, ev.stream, ev.id, detail::to_string(r.status), r.what);
             continue;
         }
         events.push_back(ev);

@@ -1,0 +1,168 @@
+// RESP parsing and the raw XREAD round trip (see bulk_reader.hpp).
+#include "consume/bulk_reader.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace hsm::consume::detail {
+
+namespace {
+
+// Bytes read per read(2): large replies (megabytes) arrive in few system calls.
+constexpr std::size_t kReadChunk = 256 * 1024;
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+    return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
+void RespParser::reset() {
+    buf_.clear();
+    pos_ = 0;
+    open_.clear();
+    items_.clear();
+    complete_ = false;
+}
+
+void RespParser::element_done() {
+    while (true) {
+        if (open_.empty()) {
+            complete_ = true;
+            return;
+        }
+        if (--open_.back() > 0) return;
+        open_.pop_back();
+    }
+}
+
+bool RespParser::parse() {
+    while (!complete_) {
+        const char* base = buf_.data();
+        const void* cr = std::memchr(base + pos_, '\r', buf_.size() - pos_);
+        if (!cr || static_cast<const char*>(cr) + 1 >= base + buf_.size()) return true;  // need more
+        const std::size_t eol = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
+        const char type = base[pos_];
+        const std::size_t body = pos_ + 1;
+        std::int64_t n = 0;
+        if (type == '*' || type == '$' || type == ':') {
+            auto r = std::from_chars(base + body, base + eol, n);
+            if (r.ec != std::errc{} || r.ptr != base + eol) return false;
+        }
+        switch (type) {
+            case '*':
+                items_.push_back({n < 0 ? RespItem::Nil : RespItem::Array, 0, n});
+                pos_ = eol + 2;
+                if (n > 0) open_.push_back(n);
+                else element_done();
+                break;
+            case '$':
+                if (n < 0) {
+                    items_.push_back({RespItem::Nil, 0, 0});
+                    pos_ = eol + 2;
+                } else {
+                    if (eol + 2 + static_cast<std::size_t>(n) + 2 > buf_.size()) return true;  // need more
+                    items_.push_back({RespItem::Bulk, static_cast<std::uint32_t>(eol + 2), n});
+                    pos_ = eol + 2 + static_cast<std::size_t>(n) + 2;
+                }
+                element_done();
+                break;
+            case ':':
+                items_.push_back({RespItem::Integer, 0, n});
+                pos_ = eol + 2;
+                element_done();
+                break;
+            case '+':
+            case '-':
+                items_.push_back({type == '+' ? RespItem::Status : RespItem::Error, static_cast<std::uint32_t>(body),
+                                  static_cast<std::int64_t>(eol - body)});
+                pos_ = eol + 2;
+                element_done();
+                break;
+            default:
+                return false;
+        }
+    }
+    return true;
+}
+
+bool BulkReader::fail(std::string why) {
+    error_ = std::move(why);
+    disconnect();
+    return false;
+}
+
+void BulkReader::disconnect() {
+    if (ctx_) redisFree(ctx_);
+    ctx_ = nullptr;
+}
+
+bool BulkReader::connect() {
+    disconnect();
+    ctx_ = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, to_timeval(endpoint_.connect_timeout));
+    if (!ctx_ || ctx_->err) return fail(ctx_ ? ctx_->errstr : "cannot allocate redis context");
+    redisSetTimeout(ctx_, to_timeval(endpoint_.io_timeout));
+    const auto run = [&](const std::vector<std::string>& argv) {
+        std::vector<const char*> a;
+        std::vector<size_t> l;
+        for (const auto& s : argv) {
+            a.push_back(s.data());
+            l.push_back(s.size());
+        }
+        auto* r = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(a.size()), a.data(), l.data()));
+        const bool ok = r && r->type != REDIS_REPLY_ERROR;
+        std::string err = r && r->type == REDIS_REPLY_ERROR ? r->str : (ctx_->err ? ctx_->errstr : "");
+        if (r) freeReplyObject(r);
+        return ok ? std::string() : (err.empty() ? "failed" : err);
+    };
+    if (!endpoint_.password.empty()) {
+        const auto err = endpoint_.username.empty() ? run({"AUTH", endpoint_.password})
+                                                    : run({"AUTH", endpoint_.username, endpoint_.password});
+        if (!err.empty()) return fail("AUTH failed: " + err);
+    }
+    if (auto err = run({"SELECT", std::to_string(endpoint_.db)}); !err.empty()) return fail("SELECT failed: " + err);
+    return true;
+}
+
+bool BulkReader::command(const std::vector<std::string_view>& argv, RespParser& parser,
+                         std::chrono::milliseconds timeout) {
+    if (!ctx_) return false;
+    std::vector<const char*> a;
+    std::vector<size_t> l;
+    for (auto s : argv) {
+        a.push_back(s.data());
+        l.push_back(s.size());
+    }
+    redisAppendCommandArgv(ctx_, static_cast<int>(a.size()), a.data(), l.data());
+    for (int done = 0; !done;)
+        if (redisBufferWrite(ctx_, &done) != REDIS_OK) return fail(ctx_->errstr);
+
+    // The reply is read from the socket directly: hiredis's own buffer is empty between commands.
+    parser.reset();
+    std::string& buf = parser.buffer();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!parser.complete()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{ctx_->fd, POLLIN, 0};
+        const int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return fail("timed out waiting for a reply");
+        const std::size_t old = buf.size();
+        buf.resize(old + kReadChunk);
+        const ssize_t got = ::read(ctx_->fd, buf.data() + old, kReadChunk);
+        if (got < 0 && errno == EINTR) {
+            buf.resize(old);
+            continue;
+        }
+        if (got <= 0) return fail(got == 0 ? "connection closed by server" : std::strerror(errno));
+        buf.resize(old + static_cast<std::size_t>(got));
+        if (!parser.parse()) return fail("protocol error in reply");
+    }
+    return true;
+}
+
+}  // namespace hsm::consume::detail
