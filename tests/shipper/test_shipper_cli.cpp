@@ -119,3 +119,15 @@ TEST_CASE("shipper cli: a directory at cache_path is reported, not a crash", "[.
     CHECK(r.exit_code < 128);  // aborts today: uncaught std::ios_base::failure from load_checkpoint
     CHECK_THAT(r.err, Catch::Contains(fx.cache_path().string()));
 }
+
+// Known bug (see the test report); hidden from the default run until fixed.
+TEST_CASE("shipper cli: --run-once whose events Redis refused does not exit 0", "[.][known-bug][shipper][integration]") {
+    RedisServer redis;
+    ShipperFixture fx(redis.port());
+    redis.command({"SET", fx.stream(kMdt), "not a stream"});  // every XADD gets WRONGTYPE
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    const auto r = fx.run_once();
+    INFO("stderr: " << r.err);
+    CHECK_THAT(r.err, Catch::Contains("WRONGTYPE"));
+    CHECK(r.exit_code != 0);  // exits 0 today: a cron job cannot tell nothing was shipped
+}
