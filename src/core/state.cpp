@@ -2,7 +2,6 @@
 #include "state.hpp"
 
 #include <charconv>
-#include <cstdio>
 
 namespace hsm {
 
@@ -14,11 +13,23 @@ bool parse_hex(std::string_view s, std::uint64_t& out) {
     return r.ec == std::errc{} && r.ptr == s.data() + s.size();
 }
 
+void append_hex(std::string& out, std::uint64_t v) {
+    char digits[16];
+    const auto r = std::to_chars(digits, digits + sizeof digits, v, 16);
+    out.append("0x");
+    out.append(digits, r.ptr);
+}
+
+// "0x%llx:0x%x:0x%x", as the kernel prints a FID (without printf: this runs per record at load).
 std::string format_fid(std::uint64_t seq, std::uint32_t oid, std::uint32_t ver) {
-    char buf[64];
-    int n = std::snprintf(buf, sizeof buf, "0x%llx:0x%x:0x%x", static_cast<unsigned long long>(seq),
-                          oid, ver);
-    return std::string(buf, static_cast<std::size_t>(n));
+    std::string out;
+    out.reserve(40);
+    append_hex(out, seq);
+    out.push_back(':');
+    append_hex(out, oid);
+    out.push_back(':');
+    append_hex(out, ver);
+    return out;
 }
 
 // True when `fid` is exactly what the kernel prints for three numbers (so it can be stored as

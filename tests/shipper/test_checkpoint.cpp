@@ -158,9 +158,7 @@ TEST_CASE("checkpoint: a missing or empty file is no checkpoint", "[shipper][che
     CHECK_FALSE(why.empty());
 }
 
-// Known bugs in checkpoint.cpp (see the test report); hidden from the default run until fixed.
-// Run them with: test_checkpoint "[known-bug]"
-TEST_CASE("checkpoint: a directory at the cache path is no checkpoint", "[.][known-bug][shipper][checkpoint]") {
+TEST_CASE("checkpoint: a directory at the cache path is no checkpoint", "[shipper][checkpoint]") {
     TempDir dir;
     std::string why;
     std::filesystem::create_directories(dir / "a-directory");
@@ -257,7 +255,7 @@ TEST_CASE("checkpoint: save reports an unwritable path instead of throwing", "[s
     CHECK_FALSE(why.empty());
 }
 
-TEST_CASE("checkpoint: an absurd record count under a valid checksum", "[.][known-bug][shipper][checkpoint]") {
+TEST_CASE("checkpoint: an absurd record count under a valid checksum", "[shipper][checkpoint]") {
     TempDir dir;
     std::string why;
     StateTable t;
@@ -270,7 +268,7 @@ TEST_CASE("checkpoint: an absurd record count under a valid checksum", "[.][know
     CHECK_FALSE(load_fresh(dir / "bad.bin", why));
 }
 
-TEST_CASE("checkpoint: long FIDs and actions round-trip", "[.][known-bug][shipper][checkpoint]") {
+TEST_CASE("checkpoint: long FIDs and actions round-trip", "[shipper][checkpoint]") {
     TempDir dir;
     std::string why;
     StateTable t;
