@@ -92,7 +92,7 @@ struct Shipper::Impl {
     void read_all(std::int64_t now);
     bool wait_report(DiffReport& report, Clock::time_point deadline);
     std::uint64_t flush();
-    void checkpoint();
+    bool checkpoint();
     void sink(ReadBatch&& batch);
 };
 
@@ -319,13 +319,15 @@ std::uint64_t Shipper::Impl::flush() {
     }
 }
 
-void Shipper::Impl::checkpoint() {
-    if (options.dry_run || !diff.differ().dirty) return;
+bool Shipper::Impl::checkpoint() {
+    if (options.dry_run || !diff.differ().dirty) return true;
     std::string why;
-    if (save_checkpoint(state, config.str("cache_path"), why))
-        diff.differ().dirty = false;
-    else
-        spdlog::error("cannot write checkpoint: {}", why);
+    if (!save_checkpoint(state, config.str("cache_path"), why)) {
+        spdlog::error("cannot write checkpoint {}: {}", config.str("cache_path"), why);
+        return false;
+    }
+    diff.differ().dirty = false;
+    return true;
 }
 
 Shipper::Shipper(const config::Config& config, RunOptions options)
@@ -372,13 +374,13 @@ CycleSummary Shipper::run_cycle() {
     CycleSummary sum;
     sum.failed = s.flush();
     for (auto& [slot, reader] : s.readers) s.state.at(slot).repairing = false;
-    s.checkpoint();
+    sum.checkpoint_ok = s.checkpoint();
     s.post_gc_jobs();
     sum.mdts = s.readers.size();
     sum.live = s.state.total_records();
     sum.shipped = s.counters.events_new + s.counters.events_update + s.counters.events_purged - shipped_before;
     sum.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (sum.failed)
+    if (sum.failed && !s.options.dry_run)
         spdlog::warn("cycle {}: {} events not acknowledged by redis; they will be retried",
                      s.cycle, sum.failed);
     spdlog::debug("cycle {}: {} MDTs, {} live, {} shipped in {:.3f} s", s.cycle, sum.mdts, sum.live,
@@ -386,20 +388,21 @@ CycleSummary Shipper::run_cycle() {
     return sum;
 }
 
-void Shipper::run_maintenance() {
+CycleSummary Shipper::run_maintenance() {
     Impl& s = *impl_;
-    if (s.options.dry_run) return;
+    if (s.options.dry_run) return {};
     s.gc_enabled = true;
     s.apply_gc_findings(true);  // the GC thread must not trim while we replay
     for (auto& [slot, reader] : s.readers) s.reconcile(slot);
     s.flush();
-    run_cycle();  // ships the backfill, then posts the trims
+    CycleSummary sum = run_cycle();  // ships the backfill, then posts the trims
     if (s.apply_gc_findings(true) > 0) {
-        run_cycle();  // ships the refreshes so the trim point can advance
+        sum = run_cycle();  // ships the refreshes so the trim point can advance
         s.apply_gc_findings(true);
     }
     s.next_reconcile = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(s.config.real("reconcile_interval")));
+    return sum;
 }
 
 void Shipper::run_forever() {

@@ -34,7 +34,8 @@ struct CycleSummary {
     std::size_t mdts = 0;
     std::size_t live = 0;
     std::uint64_t shipped = 0;
-    std::uint64_t failed = 0;
+    std::uint64_t failed = 0;      // events Redis did not acknowledge (retried next cycle)
+    bool checkpoint_ok = true;
     double seconds = 0;
 };
 
@@ -49,8 +50,9 @@ public:
     // makes an unreachable Redis (within a bounded time) an error.
     bool start(bool require_redis, std::string& error);
     CycleSummary run_cycle();
-    // The GC pass (reconcile + trim) over every MDT this host owns, now.
-    void run_maintenance();
+    // The GC pass (reconcile + trim) over every MDT this host owns, now. Returns the summary of
+    // its last cycle.
+    CycleSummary run_maintenance();
     // Cycles every poll_interval until request_stop().
     void run_forever();
     // Thread-safe and async-signal-thread safe: makes the current cycle wind down (bounded by a

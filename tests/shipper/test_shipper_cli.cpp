@@ -108,8 +108,7 @@ TEST_CASE("shipper cli: --version and --config-reference", "[shipper][integratio
         CHECK_THAT(r.out, Catch::Contains(std::string("`") + key + "`"));
 }
 
-// Known bug (see the test report); hidden from the default run until fixed.
-TEST_CASE("shipper cli: a directory at cache_path is reported, not a crash", "[.][known-bug][shipper][integration]") {
+TEST_CASE("shipper cli: a directory at cache_path is reported, not a crash", "[shipper][integration]") {
     RedisServer redis;
     ShipperFixture fx(redis.port());
     fs::create_directories(fx.cache_path());
@@ -120,8 +119,7 @@ TEST_CASE("shipper cli: a directory at cache_path is reported, not a crash", "[.
     CHECK_THAT(r.err, Catch::Contains(fx.cache_path().string()));
 }
 
-// Known bug (see the test report); hidden from the default run until fixed.
-TEST_CASE("shipper cli: --run-once whose events Redis refused does not exit 0", "[.][known-bug][shipper][integration]") {
+TEST_CASE("shipper cli: --run-once whose events Redis refused does not exit 0", "[shipper][integration]") {
     RedisServer redis;
     ShipperFixture fx(redis.port());
     redis.command({"SET", fx.stream(kMdt), "not a stream"});  // every XADD gets WRONGTYPE

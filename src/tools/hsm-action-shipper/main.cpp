@@ -100,9 +100,17 @@ int main(int argc, char** argv) {
     }
     std::thread signals = start_signal_thread(shipper, set);
     signals.detach();
+    int exit_code = 0;
     if (one_shot) {
-        shipper.run_cycle();
-        if (a.maintenance_now) shipper.run_maintenance();
+        hsm::shipper::CycleSummary sum = shipper.run_cycle();
+        if (a.maintenance_now && sum.failed == 0) sum = shipper.run_maintenance();
+        // A cron job or an admin must be able to tell that nothing (or not all) was shipped.
+        if (sum.failed && !a.dry_run) {
+            spdlog::error("{} events were not acknowledged by redis; nothing of them was committed",
+                          sum.failed);
+            exit_code = 1;
+        }
+        if (!sum.checkpoint_ok) exit_code = 1;
     } else {
         spdlog::info("hsm-action-shipper {} started: glob {}, every {} s", HSM_VERSION,
                      cfg.str("mdt_watch_glob"), cfg.real("poll_interval"));
@@ -111,6 +119,6 @@ int main(int argc, char** argv) {
         sd_notify(0, "STOPPING=1");
     }
     shipper.shutdown();
-    spdlog::info("stopped cleanly");
-    return 0;
+    spdlog::info("stopped {}", exit_code == 0 ? "cleanly" : "with errors");
+    return exit_code;
 }
