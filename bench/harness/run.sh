@@ -119,6 +119,7 @@ log_level = "debug"
 EOF
     local redis_cpu0
     redis_cpu0=$(cpu_s "$redis_pid")
+    : >"$tmp/shipper.log"  # exists before the first grep, whoever runs first after the fork
     "$shipper" -c "$tmp/shipper.toml" 2>"$tmp/shipper.log" &
     daemon_pid=$!
     wait_cycle 1 600
