@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -21,7 +22,19 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-void RespParser::reset() {
+char* ByteBuffer::prepare(std::size_t n) {
+    if (size_ + n > capacity_) {
+        const std::size_t cap = std::max(size_ + n, capacity_ * 2);
+        auto bigger = std::make_unique<char[]>(cap);  // new char[] of a trivial type: not zeroed
+        if (size_) std::memcpy(bigger.get(), data_.get(), size_);
+        data_ = std::move(bigger);
+        capacity_ = cap;
+    }
+    return data_.get() + size_;
+}
+
+void RespParser::reset(ByteBuffer buffer) {
+    buf_ = std::move(buffer);
     buf_.clear();
     pos_ = 0;
     open_.clear();
@@ -43,9 +56,10 @@ void RespParser::element_done() {
 bool RespParser::parse() {
     while (!complete_) {
         const char* base = buf_.data();
-        const void* cr = std::memchr(base + pos_, '\r', buf_.size() - pos_);
-        if (!cr || static_cast<const char*>(cr) + 1 >= base + buf_.size()) return true;  // need more
-        const std::size_t eol = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
+        // Headers are a few bytes ("$523\r\n"): a plain loop beats memchr's call overhead.
+        std::size_t eol = pos_;
+        while (eol < buf_.size() && base[eol] != '\r') ++eol;
+        if (eol + 1 >= buf_.size()) return true;  // need more
         const char type = base[pos_];
         const std::size_t body = pos_ + 1;
         std::int64_t n = 0;
@@ -99,6 +113,7 @@ bool BulkReader::fail(std::string why) {
 void BulkReader::disconnect() {
     if (ctx_) redisFree(ctx_);
     ctx_ = nullptr;
+    carry_.clear();
 }
 
 bool BulkReader::connect() {
@@ -128,8 +143,7 @@ bool BulkReader::connect() {
     return true;
 }
 
-bool BulkReader::command(const std::vector<std::string_view>& argv, RespParser& parser,
-                         std::chrono::milliseconds timeout) {
+bool BulkReader::send(const std::vector<std::string_view>& argv) {
     if (!ctx_) return false;
     std::vector<const char*> a;
     std::vector<size_t> l;
@@ -140,10 +154,20 @@ bool BulkReader::command(const std::vector<std::string_view>& argv, RespParser& 
     redisAppendCommandArgv(ctx_, static_cast<int>(a.size()), a.data(), l.data());
     for (int done = 0; !done;)
         if (redisBufferWrite(ctx_, &done) != REDIS_OK) return fail(ctx_->errstr);
+    return true;
+}
 
+bool BulkReader::receive(RespParser& parser, std::chrono::milliseconds timeout, ByteBuffer spare) {
+    if (!ctx_) return false;
     // The reply is read from the socket directly: hiredis's own buffer is empty between commands.
-    parser.reset();
-    std::string& buf = parser.buffer();
+    parser.reset(std::move(spare));
+    ByteBuffer& buf = parser.buffer();
+    if (!carry_.empty()) {
+        std::memcpy(buf.prepare(carry_.size()), carry_.data(), carry_.size());
+        buf.commit(carry_.size());
+        carry_.clear();
+        if (!parser.parse()) return fail("protocol error in reply");
+    }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!parser.complete()) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -151,17 +175,14 @@ bool BulkReader::command(const std::vector<std::string_view>& argv, RespParser& 
         const int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) return fail("timed out waiting for a reply");
-        const std::size_t old = buf.size();
-        buf.resize(old + kReadChunk);
-        const ssize_t got = ::read(ctx_->fd, buf.data() + old, kReadChunk);
-        if (got < 0 && errno == EINTR) {
-            buf.resize(old);
-            continue;
-        }
+        const ssize_t got = ::read(ctx_->fd, buf.prepare(kReadChunk), kReadChunk);
+        if (got < 0 && errno == EINTR) continue;
         if (got <= 0) return fail(got == 0 ? "connection closed by server" : std::strerror(errno));
-        buf.resize(old + static_cast<std::size_t>(got));
+        buf.commit(static_cast<std::size_t>(got));
         if (!parser.parse()) return fail("protocol error in reply");
     }
+    carry_.assign(buf.data() + parser.consumed(), buf.size() - parser.consumed());
+    buf.truncate(parser.consumed());
     return true;
 }
 

@@ -8,7 +8,10 @@
 #pragma once
 
 #include <chrono>
+#include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +21,32 @@
 #include "core/redis.hpp"
 
 namespace hsm::consume::detail {
+
+// A growable byte buffer that, unlike std::string::resize, does not zero what it reserves:
+// replies are megabytes and are overwritten by read(2) at once. Recycled between replies, so a
+// replay does not page-fault fresh memory for every batch.
+class ByteBuffer {
+public:
+    ByteBuffer() = default;
+    ByteBuffer(ByteBuffer&& o) noexcept
+        : data_(std::move(o.data_)), size_(std::exchange(o.size_, 0)), capacity_(std::exchange(o.capacity_, 0)) {}
+    ByteBuffer& operator=(ByteBuffer&& o) noexcept {
+        data_ = std::move(o.data_);
+        size_ = std::exchange(o.size_, 0);
+        capacity_ = std::exchange(o.capacity_, 0);
+        return *this;
+    }
+    char* prepare(std::size_t n);  // room for n more bytes at end()
+    void commit(std::size_t n) { size_ += n; }
+    void clear() { size_ = 0; }
+    void truncate(std::size_t n) { size_ = std::min(size_, n); }
+    const char* data() const { return data_.get(); }
+    std::size_t size() const { return size_; }
+
+private:
+    std::unique_ptr<char[]> data_;
+    std::size_t size_ = 0, capacity_ = 0;
+};
 
 // One RESP value of a reply, in parse order (a flattened tree: aggregates before their children).
 struct RespItem {
@@ -29,17 +58,19 @@ struct RespItem {
 // Incremental RESP2 parser: feed() as bytes arrive; complete() once one whole reply is in.
 class RespParser {
 public:
-    void reset();
-    std::string& buffer() { return buf_; }
+    // Starts a new reply in `buffer` (a recycled one keeps its capacity).
+    void reset(ByteBuffer buffer = {});
+    ByteBuffer& buffer() { return buf_; }
     // Parses what `buffer()` holds beyond the last position; false on a protocol error.
     bool parse();
     bool complete() const { return complete_; }
     const std::vector<RespItem>& items() const { return items_; }
+    std::size_t consumed() const { return pos_; }  // bytes of buffer() that the reply used
     std::string_view text(const RespItem& it) const { return {buf_.data() + it.offset, static_cast<std::size_t>(it.value)}; }
 
 private:
     void element_done();
-    std::string buf_;
+    ByteBuffer buf_;
     std::size_t pos_ = 0;
     std::vector<std::int64_t> open_;  // elements still expected by each open array
     std::vector<RespItem> items_;
@@ -58,15 +89,18 @@ public:
     bool connected() const { return ctx_ != nullptr; }
     const std::string& error() const { return error_; }
 
-    // Sends one command and parses its whole reply into `parser` (waiting at most `timeout`).
-    // false on a connection or protocol failure (then disconnected).
-    bool command(const std::vector<std::string_view>& argv, RespParser& parser, std::chrono::milliseconds timeout);
+    // Sends one command; replies come back in order, so several may be in flight (pipelining).
+    bool send(const std::vector<std::string_view>& argv);
+    // Parses the next whole reply into `parser` (in `spare`, a recycled buffer), waiting at most
+    // `timeout`. false on a connection or protocol failure (then disconnected).
+    bool receive(RespParser& parser, std::chrono::milliseconds timeout, ByteBuffer spare = {});
 
 private:
     bool fail(std::string why);
     RedisEndpoint endpoint_;
     redisContext* ctx_ = nullptr;
     std::string error_;
+    std::string carry_;  // bytes read past one reply: the start of the next (pipelining)
 };
 
 }  // namespace hsm::consume::detail

@@ -4,6 +4,8 @@
 #include "consume/fetcher.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -241,63 +243,108 @@ void StreamReader::Fetcher::adopt(const std::vector<std::string>& names,
     shared_->streams = std::move(statuses);
 }
 
+// One XREAD of every stream being read. While any stream is still short of its marker the read
+// does not block, so "no entries" means "nothing left up to the marker" (they were trimmed).
 void StreamReader::Fetcher::read_once() {
-    std::vector<const Stream*> active;
-    for (const auto& s : streams_)
-        if (options_.follow || !s.done) active.push_back(&s);
-    if (active.empty()) {
-        pause(options_.block);  // nothing to read until discovery finds a stream
-        return;
+    std::vector<std::size_t> active, lagging;
+    for (std::size_t i = 0; i < streams_.size(); ++i) {
+        if (streams_[i].done) continue;
+        active.push_back(i);
+        if (streams_[i].position < streams_[i].marker) lagging.push_back(i);
     }
-    const std::string count = std::to_string(options_.count);
-    const std::string block = std::to_string(options_.block.count());
-    std::vector<std::string> ids;
-    for (const Stream* s : active) ids.push_back(s->position.str());
-    std::vector<std::string_view> argv = {"XREAD", "COUNT", count};
-    // A snapshot replay never blocks: no reply means the entries up to the markers are gone.
-    if (options_.follow) argv.insert(argv.end(), {"BLOCK", block});
-    argv.push_back("STREAMS");
-    for (const Stream* s : active) argv.push_back(s->name);
-    for (const auto& id : ids) argv.push_back(id);
-
-    if (!bulk_.command(argv, parser_, options_.block + kReplySlack)) {
-        conn_.disconnect();  // reconnect both, then rediscover
-        {
-            std::lock_guard lock(shared_->mu);
-            shared_->connected = false;
-        }
-        spdlog::warn("reading streams failed: {}", bulk_.error());
-        if (!options_.reconnect) fail(bulk_.error());
-        return;
-    }
-    const auto& items = parser_.items();
-    if (items[0].type == detail::RespItem::Error) {  // e.g. a key replaced by a non-stream
-        spdlog::warn("XREAD failed: {}", parser_.text(items[0]));
-        need_discovery_ = true;
-        pause(kIdlePoll);
-        return;
-    }
-    if (items[0].type != detail::RespItem::Array) {  // nil: nothing new within BLOCK
-        if (!options_.follow)
-            for (auto& s : streams_) s.done = true;
-        publish(nullptr);
-        return;
-    }
-    take_reply();
+    if (lagging.size() >= 2) return replay_pipelined(lagging);
+    if (active.empty()) return pause(options_.block);  // nothing to read until discovery finds a stream
+    const bool block = options_.follow && lagging.empty();
+    if (!send_xread(active, block) || !receive()) return;
+    detail::RawBatch batch;
+    if (!collect(active, block, batch)) return pause(kIdlePoll);
+    publish(&batch);
 }
 
-// Walks the flattened XREAD reply [[name, [[id, [field, value, ...]], ...]], ...] into raw
-// entries that point into the reply's buffer. A reply of another shape is a protocol error.
-void StreamReader::Fetcher::take_reply() {
+// Replay of several streams with two XREADs in flight, on disjoint halves of the streams: Redis
+// builds one reply while this thread receives and parses the other (measured: the replay is
+// otherwise Redis time plus our time, one after the other). A stream stays in one half, so its
+// events keep their order; order across MDTs does not matter.
+void StreamReader::Fetcher::replay_pipelined(const std::vector<std::size_t>& lagging) {
+    std::vector<std::size_t> halves[2];
+    for (std::size_t k = 0; k < lagging.size(); ++k) halves[k % 2].push_back(lagging[k]);
+    std::deque<int> in_flight;
+    for (int h : {0, 1}) {
+        if (!send_xread(halves[h], false)) return;
+        in_flight.push_back(h);
+    }
+    while (!in_flight.empty()) {
+        const int h = in_flight.front();
+        in_flight.pop_front();
+        if (!receive()) return;  // the connection went, and the requests in flight with it
+        detail::RawBatch batch;
+        const bool ok = collect(halves[h], false, batch);
+        std::erase_if(halves[h], [&](std::size_t i) {
+            return streams_[i].done || streams_[i].position >= streams_[i].marker;
+        });
+        if (ok && !halves[h].empty() && !stopping()) {
+            if (!send_xread(halves[h], false)) return;
+            in_flight.push_back(h);
+        }
+        publish(&batch);
+    }
+}
+
+bool StreamReader::Fetcher::send_xread(const std::vector<std::size_t>& which, bool block) {
+    const std::string count = std::to_string(options_.count);
+    const std::string block_ms = std::to_string(options_.block.count());
+    std::vector<std::string> ids;
+    for (auto i : which) ids.push_back(streams_[i].position.str());
+    std::vector<std::string_view> argv = {"XREAD", "COUNT", count};
+    if (block) argv.insert(argv.end(), {"BLOCK", block_ms});
+    argv.push_back("STREAMS");
+    for (auto i : which) argv.push_back(streams_[i].name);
+    for (const auto& id : ids) argv.push_back(id);
+    return bulk_.send(argv) || lost();
+}
+
+bool StreamReader::Fetcher::receive() {
+    detail::ByteBuffer spare;
+    {
+        std::lock_guard lock(shared_->mu);
+        if (!shared_->spare.empty()) {
+            spare = std::move(shared_->spare.back());
+            shared_->spare.pop_back();
+        }
+    }
+    return bulk_.receive(parser_, options_.block + kReplySlack, std::move(spare)) || lost();
+}
+
+bool StreamReader::Fetcher::lost() {
+    conn_.disconnect();  // reconnect both connections, then rediscover
+    {
+        std::lock_guard lock(shared_->mu);
+        shared_->connected = false;
+    }
+    spdlog::warn("reading streams failed: {}", bulk_.error());
+    if (!options_.reconnect) fail(bulk_.error());
+    return false;
+}
+
+// Turns the XREAD reply in parser_ ([[name, [[id, [field, value, ...]], ...]], ...]) into raw
+// entries pointing into the reply's buffer, and moves the streams' positions. False for an
+// error reply (e.g. a key replaced by a non-stream), which triggers a new discovery.
+bool StreamReader::Fetcher::collect(const std::vector<std::size_t>& requested, bool blocking,
+                                    detail::RawBatch& batch) {
     using detail::RespItem;
     const auto& items = parser_.items();
-    detail::RawBatch batch;
+    if (items[0].type == RespItem::Error) {
+        spdlog::warn("XREAD failed: {}", parser_.text(items[0]));
+        need_discovery_ = true;
+        return false;
+    }
     std::vector<const RespItem*> names;
+    std::vector<bool> answered(streams_.size(), false);
     std::size_t i = 0;
     const auto next = [&](RespItem::Type type) -> const RespItem* {
         return i < items.size() && items[i].type == type ? &items[i++] : nullptr;
     };
-    const RespItem* top = next(RespItem::Array);
+    const RespItem* top = next(RespItem::Array);  // nil: nothing new
     for (std::int64_t s = 0; top && s < top->value; ++s) {
         const RespItem* pair = next(RespItem::Array);
         const RespItem* name = next(RespItem::Bulk);
@@ -305,6 +352,7 @@ void StreamReader::Fetcher::take_reply() {
         if (!pair || !name || !list) break;
         auto it = index_.find(parser_.text(*name));
         Stream* st = it == index_.end() ? nullptr : &streams_[it->second];
+        if (st) answered[it->second] = true;
         const auto slot = static_cast<std::uint32_t>(names.size());
         names.push_back(name);
         for (std::int64_t e = 0; e < list->value; ++e) {
@@ -318,8 +366,8 @@ void StreamReader::Fetcher::take_reply() {
             detail::RawEntry raw{slot, EntryId::parse(parser_.text(*id)).value_or(EntryId{}), false, 0, 0};
             for (std::int64_t f = 0; f + 1 < fields->value; f += 2) {
                 const RespItem* key = next(RespItem::Bulk);
-                const RespItem* value = key ? &items[i++] : nullptr;
-                if (key && value->type == RespItem::Bulk && parser_.text(*key) == "data") {
+                const RespItem* value = key && i < items.size() ? &items[i++] : nullptr;
+                if (value && value->type == RespItem::Bulk && parser_.text(*key) == "data") {
                     raw.has_data = true;
                     raw.offset = value->offset;
                     raw.len = static_cast<std::uint32_t>(value->value);
@@ -332,11 +380,18 @@ void StreamReader::Fetcher::take_reply() {
         if (st && !options_.follow && (st->position >= st->marker || list->value < options_.count))
             st->done = true;
     }
+    // Without BLOCK, a stream left out of the reply has nothing after its position.
+    for (auto r : requested)
+        if (!blocking && !answered[r]) {
+            if (options_.follow) streams_[r].position = std::max(streams_[r].position, streams_[r].marker);
+            else streams_[r].done = true;
+        }
     batch.buffer = std::move(parser_.buffer());
-    batch.buffer.append(detail::kJsonPadding, '\0');  // may move the bytes: views come after
+    std::memset(batch.buffer.prepare(detail::kJsonPadding), 0, detail::kJsonPadding);  // may move the bytes:
+    batch.buffer.commit(detail::kJsonPadding);                                          // views come after
     for (const RespItem* name : names)
         batch.streams.emplace_back(batch.buffer.data() + name->offset, static_cast<std::size_t>(name->value));
-    publish(&batch);
+    return true;
 }
 
 bool StreamReader::Fetcher::caught_up() const {

@@ -40,7 +40,11 @@ private:
     std::vector<Snapshot> snapshot(const std::vector<std::string>& names);
     void adopt(const std::vector<std::string>& names, const std::vector<Snapshot>& snaps);
     void read_once();
-    void take_reply();
+    void replay_pipelined(const std::vector<std::size_t>& lagging);
+    bool send_xread(const std::vector<std::size_t>& which, bool block);
+    bool receive();
+    bool lost();
+    bool collect(const std::vector<std::size_t>& requested, bool blocking, detail::RawBatch& batch);
     void publish(detail::RawBatch* batch);
     bool caught_up() const;
     void fail(const std::string& why);

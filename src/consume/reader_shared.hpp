@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "consume/bulk_reader.hpp"
 #include "consume/decode.hpp"
 #include "core/redis.hpp"
 #include "hsm/consume/stream_reader.hpp"
@@ -31,7 +32,7 @@ struct RawEntry {
 // One XREAD reply as received, followed by kJsonPadding bytes, so every `data` value can be
 // decoded in place (each document is followed by at least that many readable bytes).
 struct RawBatch {
-    std::string buffer;
+    ByteBuffer buffer;
     std::vector<std::string_view> streams;  // names, pointing into buffer
     std::vector<RawEntry> entries;
 };
@@ -43,6 +44,7 @@ struct StreamReader::Shared {
     std::condition_variable data_ready;   // queue got a batch, or the state changed
     std::condition_variable space_ready;  // queue has room, or stopping
     std::deque<detail::RawBatch> queue;
+    std::vector<detail::ByteBuffer> spare;  // decoded replies' buffers, for reuse (at most kQueueDepth + 1)
     bool stopping = false;
     bool caught_up = false;  // the Redis thread has queued everything up to the markers
     bool finished = false;   // follow == false: nothing more will be queued

@@ -20,7 +20,7 @@ constexpr std::uint64_t kSkipLogEvery = 10000;
 }  // namespace
 
 struct Batch::Storage {
-    std::string reply;    // the raw XREAD reply plus padding; `data` views point into it
+    detail::ByteBuffer reply;  // the raw XREAD reply plus padding; `data` views point into it
     std::string strings;  // unescaped strings the events point to
     std::vector<std::string_view> streams;
     detail::Decoder decoder;
@@ -94,6 +94,8 @@ const Batch& StreamReader::read(std::chrono::milliseconds timeout) {
         if (shared_->queue.empty()) return batch_;
         raw = std::move(shared_->queue.front());
         shared_->queue.pop_front();
+        // The previous batch's events die now: its buffer goes back to the Redis thread.
+        if (shared_->spare.size() <= detail::kQueueDepth) shared_->spare.push_back(std::move(batch_.storage_->reply));
     }
     shared_->space_ready.notify_all();
     const std::uint64_t skipped = batch_.storage_->decode(batch_.events_, raw);
