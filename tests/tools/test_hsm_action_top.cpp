@@ -127,6 +127,14 @@ TEST_CASE("top: the live dashboard follows events in tmux and quits on q", "[too
 
     tmux.cmd({"send-keys", "-t", "top", "s"});
     CHECK(wait_until([&] { return tmux.screen().find("Sort: ACTION") != std::string::npos; }, 10s));
+    // A resize redraws at the new size: the footer moves to the new last line.
+    tmux.cmd({"resize-window", "-t", "top", "-x", "70", "-y", "18"});
+    CHECK(wait_until([&] {
+        const auto lines = lines_of(tmux.screen());
+        return lines.size() == 18 && lines.back().rfind("Sort: ACTION", 0) == 0;
+    }, 10s));
+    tmux.cmd({"send-keys", "-t", "top", "r"});  // reset: no diff left on screen
+    CHECK(wait_until([&] { return tmux.screen().find("(+") == std::string::npos; }, 10s));
     tmux.cmd({"send-keys", "-t", "top", "q"});
     CHECK(wait_until([&] { return !tmux.alive(); }, 10s));
 }
