@@ -58,6 +58,13 @@ struct ReadBatch {
     std::uint64_t lines_read = 0, bad_lines = 0;
 };
 
+// Read buffers travel back from the diff thread to the readers instead of to the allocator, so a
+// no-change cycle reuses the same few megabytes (no page faults, no heap growth). Beyond
+// kPooledBuffers the diff thread frees them: a reader and the diff thread keep about four
+// buffers in circulation, so the pool never holds more than ~4 MB.
+using BufferPool = moodycamel::ConcurrentQueue<std::string>;
+inline constexpr std::size_t kPooledBuffers = 4;
+
 // Events the publisher finished with, in the order it sent them; each carries its entry ID, or
 // an empty ID when Redis did not acknowledge it.
 struct AckBatch {

@@ -74,8 +74,9 @@ private:
 // Runs a Differ on its own thread. Owns the state while running (see core/state.hpp).
 class DiffStage {
 public:
+    // `pool` (may be null) takes back the read buffers of compared batches.
     DiffStage(StateTable& state, PipelineCounters& counters, DiffInbox& inbox, EventQueue& out,
-              ReportQueue& reports);
+              ReportQueue& reports, BufferPool* pool = nullptr);
     ~DiffStage();
     void start();
     void stop();  // returns once the thread has exited
@@ -94,6 +95,7 @@ private:
     DiffInbox& inbox_;
     EventQueue& out_;
     ReportQueue& reports_;
+    BufferPool* pool_;
     std::atomic<bool> stop_{false};
     bool flush_requested_ = false;
     std::thread thread_;

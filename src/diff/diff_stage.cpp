@@ -12,8 +12,9 @@ constexpr std::size_t kEmitChunk = 1024;
 }  // namespace
 
 DiffStage::DiffStage(StateTable& state, PipelineCounters& counters, DiffInbox& inbox,
-                     EventQueue& out, ReportQueue& reports)
-    : differ_(state, counters), counters_(counters), inbox_(inbox), out_(out), reports_(reports) {}
+                     EventQueue& out, ReportQueue& reports, BufferPool* pool)
+    : differ_(state, counters), counters_(counters), inbox_(inbox), out_(out), reports_(reports),
+      pool_(pool) {}
 
 DiffStage::~DiffStage() { stop(); }
 
@@ -56,6 +57,7 @@ void DiffStage::handle(ReadBatch& batch) {
     }
     const std::size_t unchanged = differ_.compare(batch, emit);
     if (!chunk.empty()) out_.enqueue_bulk(std::make_move_iterator(chunk.begin()), chunk.size());
+    if (pool_ && pool_->size_approx() < kPooledBuffers) pool_->enqueue(std::move(batch.text));
     counters_.lines_in_flight.fetch_sub(static_cast<std::uint32_t>(unchanged));
     counters_.lines_in_flight.notify_all();
 }

@@ -131,6 +131,8 @@ void Differ::acknowledge(const Event& e) {
         auto& pending = pending_[e.mdt_slot];
         auto p = pending.find(e.key.packed());
         if (p != pending.end() && p->second.hash == e.hash) pending.erase(p);
+        // An emptied map keeps its bucket array (megabytes after an initial load): release it.
+        if (pending.empty() && pending.bucket_count() > 1024) pending = {};
     }
     if (e.id.empty()) {
         ++failed_;

@@ -36,7 +36,8 @@ struct PassRequest {
 // Reads one MDT's file. One instance per MDT, used by one thread at a time.
 class MdtReader {
 public:
-    MdtReader(MdtFile file, std::uint32_t mdt_slot, SourceOpener& opener);
+    // `pool` (may be null) supplies recycled read buffers; it must outlive the reader.
+    MdtReader(MdtFile file, std::uint32_t mdt_slot, SourceOpener& opener, BufferPool* pool = nullptr);
 
     // One pass: open, read sequentially to EOF through one descriptor, parse and fingerprint every
     // line, hand batches to `sink`, end with a final batch. Bad lines are counted and logged
@@ -55,6 +56,7 @@ private:
     MdtFile file_;
     std::uint32_t slot_;
     SourceOpener& opener_;
+    BufferPool* pool_;
 };
 
 }  // namespace hsm::ingest

@@ -38,8 +38,8 @@ struct MdtReader::PassState {
     bool skipping_long_line = false;  // inside a line longer than kMaxLineLength
 };
 
-MdtReader::MdtReader(MdtFile file, std::uint32_t mdt_slot, SourceOpener& opener)
-    : file_(std::move(file)), slot_(mdt_slot), opener_(opener) {}
+MdtReader::MdtReader(MdtFile file, std::uint32_t mdt_slot, SourceOpener& opener, BufferPool* pool)
+    : file_(std::move(file)), slot_(mdt_slot), opener_(opener), pool_(pool) {}
 
 void MdtReader::report_bad_line(PassState& ps, std::string_view why) {
     ++ps.bad;
@@ -96,6 +96,8 @@ void MdtReader::scan_buffer(PassState& ps, std::size_t end, bool at_eof) {
         pos = line_end + 1;
     }
     std::string carry;
+    if (pool_) pool_->try_dequeue(carry);
+    carry.clear();
     const std::size_t partial = end - pos;
     if (partial > kMaxLineLength && !ps.skipping_long_line) {
         ++ps.line_no;

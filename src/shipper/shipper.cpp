@@ -1,5 +1,7 @@
 // Shipper::Impl: the cycle coordinator. It owns the state between cycles, starts one reader
 // thread per MDT per pass, and waits on the diff thread's reports; the stage threads do the work.
+#include <malloc.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -27,6 +29,8 @@ constexpr auto kShutdownGrace = 3s;
 constexpr std::int64_t kReportWaitMicros = 50'000;
 // Redis round trips must not outlast the shutdown grace.
 constexpr auto kRedisIoTimeout = 2s;
+// Cycles that shipped at least this many events return freed heap to the system (a few ms).
+constexpr std::uint64_t kTrimHeapAfterEvents = 10'000;
 // --run-once gives Redis this long to answer before failing.
 constexpr auto kRunOnceConnectTimeout = 10s;
 }  // namespace
@@ -34,7 +38,7 @@ constexpr auto kRunOnceConnectTimeout = 10s;
 struct Shipper::Impl {
     Impl(const config::Config& cfg, RunOptions opts)
         : config(cfg), options(opts),
-          diff(state, counters, inbox, events, reports),
+          diff(state, counters, inbox, events, reports, &buffers),
           publisher(publisher_options(cfg, opts), events, inbox, counters),
           gc(publisher_options(cfg, opts).endpoint,
              gc::TrimOptions{cfg.boolean("use_approximate_trimming"),
@@ -62,6 +66,7 @@ struct Shipper::Impl {
     DiffInbox inbox;
     EventQueue events;
     ReportQueue reports;
+    BufferPool buffers;
     diff::DiffStage diff;
     publish::Publisher publisher;
     gc::GcJobQueue gc_jobs;
@@ -108,7 +113,7 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
             continue;
         }
         if (it == readers.end()) spdlog::info("{}: watching {}", f.mdt, f.path.string());
-        current[slot] = std::make_unique<ingest::MdtReader>(f, slot, opener);
+        current[slot] = std::make_unique<ingest::MdtReader>(f, slot, opener, &buffers);
     }
     for (auto& [slot, reader] : readers) {
         if (current.count(slot)) continue;
@@ -379,6 +384,9 @@ CycleSummary Shipper::run_cycle() {
     sum.mdts = s.readers.size();
     sum.live = s.state.total_records();
     sum.shipped = s.counters.events_new + s.counters.events_update + s.counters.events_purged - shipped_before;
+    // A big cycle (the initial load, a takeover) leaves megabytes of freed event strings spread
+    // through the heap; hand them back so the daemon's RSS returns to its working set.
+    if (sum.shipped >= kTrimHeapAfterEvents) malloc_trim(0);
     sum.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (sum.failed && !s.options.dry_run)
         spdlog::warn("cycle {}: {} events not acknowledged by redis; they will be retried",
