@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -115,6 +116,28 @@ std::vector<std::pair<int, std::string>> life_cycle(std::uint32_t first, std::ui
     return out;
 }
 
+void reset_redis_stats(int port) {
+    redisContext* c = connect(port);
+    freeReplyObject(redisCommand(c, "CONFIG RESETSTAT"));
+    redisFree(c);
+}
+
+// Time Redis spent executing XREAD since the last reset (INFO commandstats), in seconds.
+double redis_xread_seconds(int port) {
+    redisContext* c = connect(port);
+    auto* r = static_cast<redisReply*>(redisCommand(c, "INFO commandstats"));
+    double s = 0;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        const std::string text(r->str, r->len);
+        const auto at = text.find("cmdstat_xread:");
+        const auto usec = at == std::string::npos ? at : text.find("usec=", at);
+        if (usec != std::string::npos) s = std::stod(text.substr(usec + 5)) / 1e6;
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return s;
+}
+
 std::uint64_t fetch_only(int port) {
     redisContext* c = connect(port);
     std::uint64_t entries = 0;
@@ -146,6 +169,65 @@ std::uint64_t replay(int port, std::uint64_t& live_count) {
     return live.events_applied();
 }
 
+// Adds `events` at `rate` per second, in pipelined steps of 500.
+void paced_writer(int port, const std::vector<std::pair<int, std::string>>& events, double rate) {
+    redisContext* c = connect(port);
+    const auto t0 = Clock::now();
+    constexpr std::size_t kTick = 500;
+    for (std::size_t i = 0; i < events.size(); i += kTick) {
+        std::vector<std::pair<int, std::string>> chunk(events.begin() + static_cast<long>(i),
+                                                       events.begin() + static_cast<long>(std::min(events.size(), i + kTick)));
+        add_events(c, chunk);
+        const auto due = t0 + std::chrono::duration<double>(static_cast<double>(i + kTick) / rate);
+        std::this_thread::sleep_until(std::chrono::time_point_cast<Clock::duration>(due));
+    }
+    redisFree(c);
+}
+
+std::string capture(const std::string& socket) {
+    std::string out;
+    FILE* p = ::popen(("/usr/bin/tmux -L " + socket + " capture-pane -p -t top").c_str(), "r");
+    char buf[4096];
+    for (std::size_t n; p && (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    if (p) ::pclose(p);
+    return out;
+}
+
+std::string thousands(std::uint64_t v) {
+    std::string d = std::to_string(v), out;
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        if (i > 0 && (d.size() - i) % 3 == 0) out.push_back(',');
+        out.push_back(d[i]);
+    }
+    return out;
+}
+
+// The real hsm-action-top in a private tmux, redrawing every second while `rate` events/s
+// arrive for `secs`; returns how long after the writer stopped its screen showed them all
+// (-1: not within 30 s).
+double top_live(const std::string& bin, int port, std::uint64_t history, double rate, double secs) {
+    const std::string socket = "hsm-consume-bench-" + std::to_string(::getpid());
+    const std::string cmd = bin + "/hsm-action-top --host 127.0.0.1 --port " + std::to_string(port) + " --interval 1";
+    std::system(("/usr/bin/tmux -L " + socket + " new-session -d -s top -x 120 -y 40 '" + cmd + "'").c_str());
+    const auto start = Clock::now();
+    while (capture(socket).find("Listening for live updates") == std::string::npos && seconds_since(start) < 120)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto total = static_cast<std::uint64_t>(rate * secs);
+    paced_writer(port, life_cycle(20000000, total), rate);
+    const auto written = Clock::now();
+    const std::string want = "Total Events Processed: " + thousands(history + total) + " ";
+    double lag = -1;
+    while (seconds_since(written) < 30) {
+        if (capture(socket).find(want) != std::string::npos) {
+            lag = seconds_since(written);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::system(("/usr/bin/tmux -L " + socket + " kill-server").c_str());
+    return lag;
+}
+
 // Writer at `rate` events/s for `secs`, follower applying them; returns the follower's lag (s)
 // after the writer stops, or -1 if it never caught up.
 double follow_live(int port, double rate, double secs, std::uint64_t& applied) {
@@ -158,17 +240,7 @@ double follow_live(int port, double rate, double secs, std::uint64_t& applied) {
     const auto events = life_cycle(10000000, total);
     std::atomic<bool> done{false};
     std::thread writer([&] {
-        redisContext* c = connect(port);
-        const auto t0 = Clock::now();
-        constexpr std::size_t kTick = 500;  // events per pacing step
-        for (std::size_t i = 0; i < events.size(); i += kTick) {
-            std::vector<std::pair<int, std::string>> chunk(events.begin() + static_cast<long>(i),
-                                                           events.begin() + static_cast<long>(std::min(events.size(), i + kTick)));
-            add_events(c, chunk);
-            const auto due = t0 + std::chrono::duration<double>(static_cast<double>(i + kTick) / rate);
-            std::this_thread::sleep_until(std::chrono::time_point_cast<Clock::duration>(due));
-        }
-        redisFree(c);
+        paced_writer(port, events, rate);
         done = true;
     });
     LiveState live;
@@ -217,11 +289,14 @@ int main(int argc, char** argv) {
     std::printf("fetch only     %8.2f s  %10.0f entries/s  (raw XREAD, no decoding: the ceiling)\n", fetch_s, static_cast<double>(fetched) / fetch_s);
 
     std::uint64_t live = 0;
+    reset_redis_stats(port);
     t0 = Clock::now();
     const auto replayed = replay(port, live);
     const double replay_s = seconds_since(t0);
     std::printf("replay (lib)   %8.2f s  %10.0f events/s   %.2fx the fetch-only rate, %llu live\n", replay_s,
                 static_cast<double>(replayed) / replay_s, fetch_s / replay_s, static_cast<unsigned long long>(live));
+    std::printf("               Redis executed XREAD for %.2f s of those %.2f s (its own ceiling: %.0f entries/s)\n",
+                redis_xread_seconds(port), replay_s, static_cast<double>(n) / redis_xread_seconds(port));
 
     const std::string bin = HSM_BIN_DIR;
     const std::string p = std::to_string(port);
@@ -248,6 +323,9 @@ int main(int argc, char** argv) {
     const double lag = follow_live(port, 50000, 10, applied);
     std::printf("live follow at 50,000 events/s for 10 s: %llu applied, lag after the writer stopped %.3f s\n",
                 static_cast<unsigned long long>(applied), lag);
+    const double top_lag = top_live(bin, port, n + applied, 50000, 10);
+    std::printf("hsm-action-top in tmux (1 s refresh) at 50,000 events/s for 10 s: screen complete %.2f s after the writer stopped\n",
+                top_lag);
 
     ::kill(redis, SIGTERM);
     ::waitpid(redis, nullptr, 0);

@@ -21,6 +21,8 @@ constexpr std::string_view kScanCount = "1000";
 constexpr auto kIdlePoll = std::chrono::milliseconds(100);
 // Reply wait bound on top of XREAD's BLOCK: a server that answers nothing for this long is hung.
 constexpr auto kReplySlack = std::chrono::seconds(10);
+// Floor of XREAD's per-stream COUNT when options.count is shared among many streams.
+constexpr std::uint32_t kMinCountPerStream = 500;
 
 std::string_view text(const redisReply* r) {
     return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
@@ -290,8 +292,12 @@ void StreamReader::Fetcher::replay_pipelined(const std::vector<std::size_t>& lag
     }
 }
 
+std::uint32_t StreamReader::Fetcher::count_per_stream(std::size_t streams) const {
+    return std::max(kMinCountPerStream, options_.count / static_cast<std::uint32_t>(std::max<std::size_t>(1, streams)));
+}
+
 bool StreamReader::Fetcher::send_xread(const std::vector<std::size_t>& which, bool block) {
-    const std::string count = std::to_string(options_.count);
+    const std::string count = std::to_string(count_per_stream(which.size()));
     const std::string block_ms = std::to_string(options_.block.count());
     std::vector<std::string> ids;
     for (auto i : which) ids.push_back(streams_[i].position.str());
@@ -377,7 +383,7 @@ bool StreamReader::Fetcher::collect(const std::vector<std::size_t>& requested, b
             batch.entries.push_back(raw);
             st->position = raw.id;
         }
-        if (st && !options_.follow && (st->position >= st->marker || list->value < options_.count))
+        if (st && !options_.follow && (st->position >= st->marker || list->value < count_per_stream(requested.size())))
             st->done = true;
     }
     // Without BLOCK, a stream left out of the reply has nothing after its position.

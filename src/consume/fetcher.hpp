@@ -42,6 +42,7 @@ private:
     void read_once();
     void replay_pipelined(const std::vector<std::size_t>& lagging);
     bool send_xread(const std::vector<std::size_t>& which, bool block);
+    std::uint32_t count_per_stream(std::size_t streams) const;
     bool receive();
     bool lost();
     bool collect(const std::vector<std::size_t>& requested, bool blocking, detail::RawBatch& batch);

@@ -35,8 +35,9 @@ struct ReaderOptions {
     // false: the first connection failure is final (failed() turns true); tools that must
     // report an unreachable Redis, like hsm-stream-stats, use it instead of retrying forever.
     bool reconnect = true;
-    // Entries per stream per XREAD. Large enough that a replay is not bound by round trips,
-    // small enough that one reply stays a few megabytes.
+    // Entries per XREAD reply, shared among the streams read (each asks for at least 500):
+    // large enough that a replay is not bound by round trips, small enough that a reply stays
+    // a few megabytes (an entry is about 600 bytes) however many MDTs there are.
     std::uint32_t count = 10000;
     // Longest server-side BLOCK of one XREAD: how late discovery and stop() can be noticed.
     std::chrono::milliseconds block{250};
