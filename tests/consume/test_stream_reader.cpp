@@ -213,3 +213,23 @@ TEST_CASE("reader: next() yields events one by one", "[consume][reader]") {
     CHECK(recs == std::vector<std::uint32_t>{1, 2, 3});
     CHECK(reader.next(100ms) == nullptr);
 }
+
+TEST_CASE("reader: AUTH with a password, and a clear failure without it", "[consume][reader]") {
+    RedisServer redis;
+    xadd(redis, spec("elm-MDT0000", 1));
+    redis.command({"CONFIG", "SET", "requirepass", "s3cret"});  // from now on every client must AUTH
+
+    ReaderOptions o = options_for(redis);
+    o.follow = false;
+    o.reconnect = false;
+    {
+        StreamReader denied(o);
+        REQUIRE(wait_until([&] { return denied.failed(); }, 10s));
+        CHECK(denied.error().find("AUTH") != std::string::npos);
+    }
+    o.password = "s3cret";
+    StreamReader reader(o);
+    auto seen = drain(reader, [&](const auto&) { return reader.finished() || reader.failed(); });
+    CHECK_FALSE(reader.failed());
+    CHECK(seen.size() == 1);
+}
