@@ -6,6 +6,7 @@
 
 #include "event_json.hpp"
 #include "fixtures.hpp"
+#include "tmux.hpp"
 
 using namespace hsm::test;
 
@@ -26,22 +27,6 @@ void add_many(const RedisServer& redis, const std::string& mdt, const std::strin
         xadd(redis, e);
     }
 }
-
-// A tmux server of our own (-L), killed with the test.
-class Tmux {
-public:
-    Tmux() : socket_("hsm-top-test-" + std::to_string(::getpid())) {}
-    ~Tmux() { run({"/usr/bin/tmux", "-L", socket_, "kill-server"}, 10s); }
-    ProcessResult cmd(std::vector<std::string> args) const {
-        args.insert(args.begin(), {"/usr/bin/tmux", "-L", socket_});
-        return run(args, 10s);
-    }
-    std::string screen() const { return cmd({"capture-pane", "-p", "-t", "top"}).out; }
-    bool alive() const { return cmd({"has-session", "-t", "top"}).exit_code == 0; }
-
-private:
-    std::string socket_;
-};
 
 }  // namespace
 
@@ -106,7 +91,7 @@ TEST_CASE("top: the live dashboard follows events in tmux and quits on q", "[too
     Tmux tmux;
     const std::string command = bin("hsm-action-top").string() + " --host 127.0.0.1 --port " +
                                 std::to_string(redis.port()) + " --interval 0.2";
-    REQUIRE(tmux.cmd({"new-session", "-d", "-s", "top", "-x", "100", "-y", "30", command}).exit_code == 0);
+    REQUIRE(tmux.start(command));
     REQUIRE(wait_until([&] {
         const auto s = tmux.screen();
         return s.find("Listening for live updates...") != std::string::npos &&

@@ -9,6 +9,7 @@
 
 #include "event_json.hpp"
 #include "fixtures.hpp"
+#include "tmux.hpp"
 
 using namespace hsm::test;
 
@@ -201,4 +202,25 @@ TEST_CASE("tail: clear errors for a missing lfs or mountpoint", "[tools][tail]")
                         30s, lfs.env());
     CHECK(no_mount.exit_code == 2);
     CHECK(no_mount.err.find("--mountpoint") != std::string::npos);
+}
+
+TEST_CASE("tail: colours on a terminal, none with NO_COLOR", "[tools][tail][tmux]") {
+    RedisServer redis;
+    write_sample(redis);
+    const std::string tail = bin("hsm-stream-tail").string() + " --host 127.0.0.1 --port " +
+                             std::to_string(redis.port()) + " --run-once --no-resolve";
+    const auto shows = [](const Tmux& t) {
+        return wait_until([&] { return t.screen().find("FAILED") != std::string::npos; }, 20s);
+    };
+    Tmux colour;
+    REQUIRE(colour.start(tail + "; sleep 60"));
+    REQUIRE(shows(colour));
+    const std::string painted = colour.screen(true);
+    CHECK(painted.find("\033[") != std::string::npos);  // tmux re-encodes, but escapes are there
+
+    Tmux plain;
+    REQUIRE(plain.start("NO_COLOR=1 " + tail + "; sleep 60"));
+    REQUIRE(shows(plain));
+    const std::string bare = plain.screen(true);
+    CHECK(bare.find("\033[") == std::string::npos);
 }
