@@ -164,7 +164,7 @@ TEST_CASE("config: set() applies the file's checks to command-line values", "[co
 
 TEST_CASE("config: the reference lists every key with type and default", "[core][config]") {
     const std::string md = hsm::config::reference_markdown(kSchema);
-    for (const auto& k : kSchema) CHECK_THAT(md, Catch::Contains("`" + std::string(k.name) + "`"));
+    for (const auto& k : kSchema) CHECK_THAT(md, Catch::Contains(std::string("`").append(k.name).append("`")));
     CHECK_THAT(md, Catch::Contains("`6379`"));
     CHECK_THAT(md, Catch::Contains("`\"localhost\"`"));
     CHECK_THAT(md, Catch::Contains("`20.0`"));

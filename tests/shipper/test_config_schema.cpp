@@ -82,7 +82,7 @@ TEST_CASE("shipper config: errors name the file, the line and the key", "[shippe
 TEST_CASE("shipper config: the reference documents every key", "[shipper][config]") {
     const std::string md = hsm::config::reference_markdown(hsm::shipper::config_schema());
     for (const auto& k : hsm::shipper::config_schema()) {
-        CHECK_THAT(md, Catch::Contains("`" + std::string(k.name) + "`"));
+        CHECK_THAT(md, Catch::Contains(std::string("`").append(k.name).append("`")));
         CHECK_FALSE(k.help.empty());
     }
 }
