@@ -105,6 +105,21 @@ struct Seen {
 
 DecodeResult bad(DecodeStatus s, std::string_view what) { return {s, what}; }
 
+// A document that is not an object: valid JSON (an array, a string, 42...) or garbage whose
+// first letter merely looks like a literal ("this is..." starts like `true`)?
+bool is_json_non_object(od::document& doc) {
+    od::json_type type;
+    if (doc.type().get(type) != simdjson::SUCCESS) return false;
+    switch (type) {
+        case od::json_type::array: return true;
+        case od::json_type::string: { std::string_view s; return doc.get_string().get(s) == simdjson::SUCCESS; }
+        case od::json_type::number: { double d; return doc.get_double().get(d) == simdjson::SUCCESS; }
+        case od::json_type::boolean: { bool b; return doc.get_bool().get(b) == simdjson::SUCCESS; }
+        case od::json_type::null: { bool n = false; return doc.is_null().get(n) == simdjson::SUCCESS && n; }
+        default: return false;
+    }
+}
+
 // Reads one field into `out`; optional fields of the wrong type are ignored (treated as absent),
 // required ones reject the entry.
 DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, Seen& seen) {
@@ -170,10 +185,8 @@ DecodeResult Decoder::decode(const char* json, std::size_t len, std::string& str
         return bad(DecodeStatus::NotJson, simdjson::error_message(err));
     od::object obj;
     if (auto err = doc.get_object().get(obj)) {
-        od::json_type type;  // a scalar or array is JSON, just not an event; garbage is not JSON
-        if (err == simdjson::INCORRECT_TYPE && doc.type().get(type) == simdjson::SUCCESS)
-            return bad(DecodeStatus::NotObject, "");
-        return bad(DecodeStatus::NotJson, simdjson::error_message(err));
+        if (err == simdjson::INCORRECT_TYPE && is_json_non_object(doc)) return bad(DecodeStatus::NotObject, "");
+        return bad(DecodeStatus::NotJson, err == simdjson::INCORRECT_TYPE ? "" : simdjson::error_message(err));
     }
     Seen seen;
     for (auto field_result : obj) {

@@ -82,7 +82,10 @@ TEST_CASE("decode: Python maintenance PURGED without record indices", "[consume]
 }
 
 TEST_CASE("decode: entries that are not JSON objects are rejected", "[consume][decode]") {
-    CHECK_FALSE(decode("not json at all")->result.ok());  // NotJson or NotObject: both skip it
+    CHECK(decode("not json at all")->result.status == DecodeStatus::NotJson);  // starts like `null`
+    CHECK(decode("this is not JSON")->result.status == DecodeStatus::NotJson);  // starts like `true`
+    CHECK(decode("42")->result.status == DecodeStatus::NotObject);
+    CHECK(decode("null")->result.status == DecodeStatus::NotObject);
     CHECK(decode("")->result.status == DecodeStatus::NotJson);
     CHECK(decode(R"({"event_type": "NEW", "mdt": )")->result.status == DecodeStatus::NotJson);
     CHECK(decode("[1, 2, 3]")->result.status == DecodeStatus::NotObject);

@@ -73,7 +73,7 @@ TEST_CASE("stats: exact JSON for a known stream, Python quirks included", "[tool
     auto r = run(stats(redis));
     REQUIRE(r.exit_code == 0);
     // Both broken entries are skipped with a warning naming them.
-    CHECK(r.err.find("not a JSON object") != std::string::npos);
+    CHECK(r.err.find("not valid JSON") != std::string::npos);
     CHECK(r.err.find("missing key: cat_idx") != std::string::npos);
 
     // The oldest live action is the refreshed RESTORE, first seen an hour ago.
