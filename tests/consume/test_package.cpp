@@ -22,9 +22,12 @@ TEST_CASE("package: find_package(HsmActionStream) builds and runs the README ale
     CHECK_FALSE(fs::exists(prefix / "include/core"));  // the public headers stand alone
 
     const auto build = dir / "build";
+    // A sanitizer build installs instrumented objects: the consumer must link the runtime too.
+    const std::string sanitize = HSM_SANITIZE_FLAGS;
     auto configure = run({"/usr/bin/cmake", "-S", std::string(HSM_SOURCE_DIR) + "/examples/failed-alerter",
                           "-B", build.string(), "-DCMAKE_PREFIX_PATH=" + prefix.string(),
-                          "-DCMAKE_BUILD_TYPE=Release"}, 180s);
+                          "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS=" + sanitize,
+                          "-DCMAKE_EXE_LINKER_FLAGS=" + sanitize}, 180s);
     INFO(configure.out << configure.err);
     REQUIRE(configure.exit_code == 0);
     auto compile = run({"/usr/bin/cmake", "--build", build.string()}, 300s);
