@@ -38,13 +38,17 @@ TEST_CASE("package: find_package(HsmActionStream) builds and runs the README ale
     Process alerter({(build / "failed-alerter").string(), "127.0.0.1", std::to_string(redis.port())});
     REQUIRE(wait_until([&] { return alerter.out().find("Monitoring for failed HSM actions...") != std::string::npos; }, 20s));
     xadd(redis, spec("elm-MDT0002", 1, "STARTED"));
+    // The alerter follows from its first discovery, which it does not announce: keep adding
+    // FAILED events until one arrives after it.
     EventSpec failed = spec("elm-MDT0002", 2, "FAILED");
     failed.action = "RESTORE";
     failed.fid = "0x200000400:0x2a:0x0";
-    xadd(redis, failed);
     CHECK(wait_until([&] {
-        return alerter.out().find("ALERT: RESTORE failed on elm-MDT0002 for FID 0x200000400:0x2a:0x0") != std::string::npos;
-    }, 30s));
+        if (alerter.out().find("ALERT: RESTORE failed on elm-MDT0002 for FID 0x200000400:0x2a:0x0") != std::string::npos)
+            return true;
+        xadd(redis, failed);
+        return false;
+    }, 30s, 300ms));
     CHECK(alerter.out().find("ARCHIVE failed") == std::string::npos);
     alerter.signal(SIGTERM);
     CHECK(alerter.wait(10s) == 0);
