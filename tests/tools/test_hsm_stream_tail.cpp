@@ -174,7 +174,8 @@ TEST_CASE("tail: a burst of events costs a few lfs calls, not one per event", "[
         freeReplyObject(reply);
     }
     redisFree(c);
-    REQUIRE(wait_until([&] { return lines_of(tail.out()).size() == before + kBurst; }, 30s));
+    // >=: a warm-up event still in its gathering window may print after `before` was taken.
+    REQUIRE(wait_until([&] { return lines_of(tail.out()).size() >= before + kBurst; }, 30s));
     const auto out = tail.out();
     CHECK(out.find("-> /lustre/data/file-0x200000400:0x2999:0x0") != std::string::npos);
     CHECK(out.find("not found") == std::string::npos);
