@@ -370,8 +370,8 @@ CycleSummary Shipper::run_cycle() {
     Impl& s = *impl_;
     const auto t0 = Clock::now();
     ++s.cycle;
-    const std::uint64_t shipped_before = s.counters.events_new + s.counters.events_update +
-                                         s.counters.events_purged;
+    const std::uint64_t new_before = s.counters.events_new, update_before = s.counters.events_update,
+                        purged_before = s.counters.events_purged;
     s.apply_gc_findings(false);
     s.update_mdts(ingest::discover(s.config.str("mdt_watch_glob")));
     s.verify_streams();
@@ -383,7 +383,10 @@ CycleSummary Shipper::run_cycle() {
     s.post_gc_jobs();
     sum.mdts = s.readers.size();
     sum.live = s.state.total_records();
-    sum.shipped = s.counters.events_new + s.counters.events_update + s.counters.events_purged - shipped_before;
+    const std::uint64_t news = s.counters.events_new - new_before,
+                        updates = s.counters.events_update - update_before,
+                        purges = s.counters.events_purged - purged_before;
+    sum.shipped = news + updates + purges;
     // A big cycle (the initial load, a takeover) leaves megabytes of freed event strings spread
     // through the heap; hand them back so the daemon's RSS returns to its working set.
     if (sum.shipped >= kTrimHeapAfterEvents) malloc_trim(0);
@@ -391,8 +394,12 @@ CycleSummary Shipper::run_cycle() {
     if (sum.failed && !s.options.dry_run)
         spdlog::warn("cycle {}: {} events not acknowledged by redis; they will be retried",
                      s.cycle, sum.failed);
-    spdlog::debug("cycle {}: {} MDTs, {} live, {} shipped in {:.3f} s", s.cycle, sum.mdts, sum.live,
-                  sum.shipped, sum.seconds);
+    s.counters.cycles.fetch_add(1, std::memory_order_relaxed);
+    s.counters.last_cycle_micros.store(static_cast<std::uint64_t>(sum.seconds * 1e6), std::memory_order_relaxed);
+    // One line per cycle that changed something; quiet cycles only at debug level.
+    spdlog::log(sum.shipped ? spdlog::level::info : spdlog::level::debug,
+                "cycle {}: {} MDTs, {} live, {} shipped in {:.3f} s ({} new, {} updated, {} purged)",
+                s.cycle, sum.mdts, sum.live, sum.shipped, sum.seconds, news, updates, purges);
     return sum;
 }
 
