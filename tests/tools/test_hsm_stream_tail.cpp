@@ -179,7 +179,9 @@ TEST_CASE("tail: a burst of events costs a few lfs calls, not one per event", "[
     const auto out = tail.out();
     CHECK(out.find("-> /lustre/data/file-0x200000400:0x2999:0x0") != std::string::npos);
     CHECK(out.find("not found") == std::string::npos);
-    CHECK(lfs.calls().size() - calls_before <= 8);  // 2000 FIDs, at most 1000 per call, gathered for 200 ms
+    // 2000 FIDs, at most 1000 per call, gathered for 200 ms: a handful of calls, even on a
+    // loaded machine where a burst is read in more pieces (one call per event would be 2000).
+    CHECK(lfs.calls().size() - calls_before <= 20);
     tail.signal(SIGTERM);
     CHECK(tail.wait(10s) == 0);
 }
