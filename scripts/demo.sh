@@ -14,7 +14,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHSM_BUILD_TESTS=OFF -DHSM_BUILD_BENCH=OFF >/dev/null
+# Same configuration as scripts/test.sh, so the two commands share one build/ and never undo
+# each other's settings; only the demo's targets are built here.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHSM_BUILD_TESTS=ON -DHSM_BUILD_BENCH=ON -DHSM_SANITIZE= >/dev/null
 cmake --build build -j"$(nproc)" --target hsm-action-shipper hsm-action-simulate hsm-action-top
 bin="$PWD/build/bin"
 work=$(mktemp -d /tmp/hsm-demo-XXXXXX)

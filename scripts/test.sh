@@ -10,7 +10,10 @@ if [ "${1:-}" = "--sanitize" ]; then sanitize="$2"; fi
 scripts/install-deps.sh
 build=build
 [ -n "$sanitize" ] && build="build-${sanitize//,/-}"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHSM_SANITIZE="$sanitize" >/dev/null
+# Every option is spelled out: a build/ configured by anything else (scripts/demo.sh, a developer)
+# must not carry settings over into the test run.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHSM_BUILD_TESTS=ON -DHSM_BUILD_BENCH=ON \
+      -DHSM_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
 ctest --output-on-failure -j"$(nproc)" --timeout 600

@@ -74,6 +74,7 @@ enum class StreamVerdict : std::uint8_t {
     Unknown,      // we know nothing about this stream (fresh start, lost cache) -> take over
     DataLoss,     // entries we had acknowledged are gone -> rebuild
     Unreachable,  // Redis did not answer; decide next cycle
+    Unusable,     // Redis refused (e.g. the key holds another type); needs an admin
 };
 
 struct StreamCheck {

@@ -21,7 +21,13 @@ StreamCheck check_stream(RedisConnection& redis, const std::string& key, const M
     Reply len = redis.read_reply();
     Reply newest = redis.read_reply();
     Reply mine = redis.read_reply();
-    if (!len || !newest || !mine || len->type != REDIS_REPLY_INTEGER) return check;
+    if (!len || !newest || !mine) return check;
+    for (const Reply* r : {&len, &newest, &mine}) {
+        if ((*r)->type != REDIS_REPLY_ERROR) continue;
+        check.verdict = StreamVerdict::Unusable;
+        check.detail = std::string((*r)->str, (*r)->len);
+        return check;
+    }
     StreamId last;
     const bool has_last = first_id(newest.get(), last);
     const bool knows_stream = !state.newest_written.empty();

@@ -4,9 +4,9 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -40,20 +40,27 @@ struct Shipper::Impl {
         : config(cfg), options(opts),
           diff(state, counters, inbox, events, reports, &buffers),
           publisher(publisher_options(cfg, opts), events, inbox, counters),
-          gc(publisher_options(cfg, opts).endpoint,
+          gc(endpoint(cfg),
              gc::TrimOptions{cfg.boolean("use_approximate_trimming"),
                              static_cast<std::size_t>(cfg.integer("trim_chunk_size"))},
              gc_jobs, gc_findings, counters),
-          admin(publisher_options(cfg, opts).endpoint) {}
+          admin(endpoint(cfg)) {}
+
+    // Each thread that talks to Redis (publisher, GC, coordinator) has its own connection to this.
+    static RedisEndpoint endpoint(const config::Config& cfg) {
+        RedisEndpoint ep;
+        ep.host = cfg.str("redis_host");
+        ep.port = static_cast<int>(cfg.integer("redis_port"));
+        ep.db = static_cast<int>(cfg.integer("redis_db"));
+        ep.username = cfg.str("redis_username");
+        ep.password = cfg.str("redis_password");
+        ep.io_timeout = kRedisIoTimeout;
+        return ep;
+    }
 
     static publish::PublisherOptions publisher_options(const config::Config& cfg, RunOptions opts) {
         publish::PublisherOptions p;
-        p.endpoint.host = cfg.str("redis_host");
-        p.endpoint.port = static_cast<int>(cfg.integer("redis_port"));
-        p.endpoint.db = static_cast<int>(cfg.integer("redis_db"));
-        p.endpoint.username = cfg.str("redis_username");
-        p.endpoint.password = cfg.str("redis_password");
-        p.endpoint.io_timeout = kRedisIoTimeout;
+        p.endpoint = endpoint(cfg);
         p.prefix = cfg.str("redis_stream_prefix");
         p.dry_run = opts.dry_run;
         return p;
@@ -86,7 +93,7 @@ struct Shipper::Impl {
     bool started = false;
 
     void update_mdts(const std::vector<ingest::MdtFile>& files);
-    void verify_streams();
+    std::size_t verify_streams();
     bool reseed_from_stream(std::uint32_t slot, bool rebuild);
     std::size_t apply_gc_findings(bool wait_for_all);
     void post_gc_jobs();
@@ -129,8 +136,10 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
 // someone else (failover, a lost or stale cache) is taken over by replaying it, and one that lost
 // entries we had acknowledged (FLUSHDB, a restart without persistence, a stale replica) is
 // rebuilt. Either way the diff then ships only the difference to the file.
-void Shipper::Impl::verify_streams() {
-    if (options.dry_run) return;
+// Returns how many MDTs cannot be shipped this cycle.
+std::size_t Shipper::Impl::verify_streams() {
+    if (options.dry_run) return 0;
+    std::size_t blocked = 0;
     for (auto& [slot, reader] : readers) {
         MdtState& mdt = state.at(slot);
         const gc::StreamCheck check = gc::check_stream(admin, key_of(slot), mdt);
@@ -139,6 +148,13 @@ void Shipper::Impl::verify_streams() {
                 mdt.stream_verified = true;
                 break;
             case gc::StreamVerdict::Unreachable:
+                spdlog::warn("{}: cannot check {} (redis unreachable); not shipping until it can",
+                             mdt.name(), key_of(slot));
+                break;
+            case gc::StreamVerdict::Unusable:
+                spdlog::error("{}: redis refuses {}: {}; not shipping this MDT", mdt.name(),
+                              key_of(slot), check.detail);
+                mdt.stream_verified = false;
                 break;
             case gc::StreamVerdict::Unknown:
             case gc::StreamVerdict::ForeignWrites:
@@ -151,7 +167,9 @@ void Shipper::Impl::verify_streams() {
                 if (reseed_from_stream(slot, true)) counters.rebuilds.fetch_add(1, std::memory_order_relaxed);
                 break;
         }
+        blocked += !mdt.stream_verified;
     }
+    return blocked;
 }
 
 bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
@@ -288,8 +306,14 @@ void Shipper::Impl::read_all(std::int64_t now) {
             reader->read_pass(req, [this](ReadBatch&& b) { sink(std::move(b)); });
         });
     };
-    for (auto& [slot, reader] : readers) launch(reader.get(), 1);
-    std::size_t open_passes = readers.size();
+    // An MDT whose stream could not be checked (Redis unreachable) is not read: diffing against
+    // state the stream may contradict could ship a storm of NEWs the moment Redis answers.
+    std::size_t open_passes = 0;
+    for (auto& [slot, reader] : readers) {
+        if (!options.dry_run && !state.at(slot).stream_verified) continue;
+        launch(reader.get(), 1);
+        ++open_passes;
+    }
     Clock::time_point deadline = Clock::time_point::max();
     DiffReport report;
     while (open_passes > 0) {
@@ -374,9 +398,9 @@ CycleSummary Shipper::run_cycle() {
                         purged_before = s.counters.events_purged;
     s.apply_gc_findings(false);
     s.update_mdts(ingest::discover(s.config.str("mdt_watch_glob")));
-    s.verify_streams();
-    s.read_all(static_cast<std::int64_t>(std::time(nullptr)));
     CycleSummary sum;
+    sum.unshipped_mdts = s.verify_streams();
+    s.read_all(static_cast<std::int64_t>(std::time(nullptr)));
     sum.failed = s.flush();
     for (auto& [slot, reader] : s.readers) s.state.at(slot).repairing = false;
     sum.checkpoint_ok = s.checkpoint();

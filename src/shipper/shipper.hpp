@@ -36,6 +36,7 @@ struct CycleSummary {
     std::uint64_t shipped = 0;
     std::uint64_t failed = 0;      // events Redis did not acknowledge (retried next cycle)
     bool checkpoint_ok = true;
+    std::size_t unshipped_mdts = 0;  // MDTs not read: their stream could not be checked
     double seconds = 0;
 };
 

@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
                           sum.failed);
             exit_code = 1;
         }
+        if (sum.unshipped_mdts && !a.dry_run) {
+            spdlog::error("{} MDTs were not shipped: their streams could not be checked", sum.unshipped_mdts);
+            exit_code = 1;
+        }
         if (!sum.checkpoint_ok) exit_code = 1;
     } else {
         spdlog::info("hsm-action-shipper {} started: glob {}, every {} s", HSM_VERSION,
