@@ -46,6 +46,9 @@ struct TrimOptions {
     std::size_t chunk = 1000;
     // Checked between calls: shutdown must not wait for a long trim.
     const std::atomic<bool>* cancel = nullptr;
+    // After approximate trimming, remove the remainder below MINID exactly (less than one
+    // macro-node): an MDT with nothing live must end with an empty stream.
+    bool exact_tail = false;
 };
 
 struct TrimResult {
@@ -54,7 +57,8 @@ struct TrimResult {
     std::uint64_t calls = 0;
 };
 
-// Deletes entries older than `minid`; `minid` empty means the whole stream (nothing is live).
+// Deletes entries older than `minid`; `minid` empty means everything there now (callers racing
+// with new XADDs pass an explicit ID instead).
 // Approximate: `XTRIM MINID ~ id LIMIT chunk` until a call deletes nothing. Exact: Redis refuses
 // LIMIT without `~`, so the MINID walks forward `chunk` entries at a time (XRANGE COUNT finds the
 // step's ID) and each exact XTRIM deletes at most `chunk` entries.
@@ -92,7 +96,9 @@ StreamCheck check_stream(RedisConnection& redis, const std::string& key, const M
 struct GcJob {
     std::uint32_t mdt_slot = 0;
     std::string key;
-    StreamId trim_below;       // oldest live record's newest entry; empty: trim to empty
+    StreamId trim_below;       // oldest live record's newest entry, or just past our newest
+                               // entry when nothing is live (never "whatever is last now": the
+                               // next cycle may be adding entries while this job runs)
     std::uint64_t live = 0;
     std::uint64_t churn = 0;   // events shipped for this MDT by the last cycle
 };

@@ -40,7 +40,9 @@ GcFinding GcStage::run_job(const GcJob& job) {
     GcFinding finding;
     finding.mdt_slot = job.mdt_slot;
     if (!redis_.ensure_connected()) return finding;
-    const TrimResult trimmed = trim_stream(redis_, job.key, job.trim_below, trim_);
+    TrimOptions options = trim_;
+    options.exact_tail = job.live == 0;
+    const TrimResult trimmed = trim_stream(redis_, job.key, job.trim_below, options);
     finding.trimmed = trimmed.deleted;
     counters_.trims.fetch_add(trimmed.calls, std::memory_order_relaxed);
     counters_.trimmed_entries.fetch_add(trimmed.deleted, std::memory_order_relaxed);

@@ -74,9 +74,10 @@ TrimResult trim_stream(RedisConnection& redis, const std::string& key, StreamId 
     }
     // `~` only frees whole macro-nodes; an idle MDT's stream must still end empty, and what is
     // left is less than one node, so one exact pass finishes it.
-    if (everything && options.approximate && result.ok) {
+    if ((everything || options.exact_tail) && options.approximate && result.ok) {
         TrimOptions exact = options;
         exact.approximate = false;
+        exact.exact_tail = false;
         const TrimResult rest = trim_stream(redis, key, minid, exact);
         result.ok = rest.ok;
         result.deleted += rest.deleted;

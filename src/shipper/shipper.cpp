@@ -173,6 +173,7 @@ std::size_t Shipper::Impl::verify_streams() {
 }
 
 bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
+    apply_gc_findings(true);  // no trim may run under the replay
     gc::ReplayResult replay = gc::replay_stream(admin, key_of(slot), state.at(slot).name());
     if (!replay.ok) {
         spdlog::warn("{}: cannot replay {}: {}; will retry next cycle", state.at(slot).name(),
@@ -265,10 +266,10 @@ void Shipper::Impl::post_gc_jobs() {
         gc::GcJob job;
         job.mdt_slot = slot;
         job.key = key_of(slot);
-        job.trim_below = mdt.oldest_live_id();
         job.live = mdt.size();
+        job.trim_below = job.live ? mdt.oldest_live_id() : StreamId{mdt.newest_written.ms, mdt.newest_written.seq + 1};
         job.churn = diff.differ().shipped(slot);
-        if (job.live > 0 && job.trim_below.empty()) continue;
+        if (job.trim_below.empty() || (job.live == 0 && mdt.newest_written.empty())) continue;
         gc_jobs.enqueue(std::move(job));
         ++gc_outstanding;
     }
