@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 // A cycle's work must finish or be abandoned within this on shutdown, so the daemon exits within
 // the 5 s systemd and admins expect, checkpoint included.
-constexpr auto kShutdownGrace = 3s;
+constexpr auto kShutdownGrace = 2s;
 // How often waits re-check the stop flag.
 constexpr std::int64_t kReportWaitMicros = 50'000;
 // Redis round trips must not outlast the shutdown grace.
