@@ -465,15 +465,18 @@ void Shipper::run_forever() {
 
 void Shipper::request_stop() {
     Impl& s = *impl_;
-    {
-        std::lock_guard lock(s.sleep_mutex);
-        s.stopping = true;
-    }
+    // Notified under the lock: once the coordinator sees `stopping` it may destroy the Shipper,
+    // so the signal thread must be done with the condition variable by then.
+    std::lock_guard lock(s.sleep_mutex);
+    s.stopping = true;
     s.wake.notify_all();
 }
 
 void Shipper::shutdown() {
     Impl& s = *impl_;
+    // A request_stop() may still be notifying (it holds the mutex meanwhile); the Shipper must
+    // not go away under it.
+    { std::lock_guard lock(s.sleep_mutex); }
     if (!s.started) return;
     s.started = false;
     s.stopping = true;
