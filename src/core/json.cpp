@@ -24,6 +24,10 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     return len;
 }
 
+// Printable ASCII other than the quote and the backslash: copied as is, in runs, because the
+// lines we ship are almost entirely made of it.
+bool plain(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+
 }  // namespace
 
 void append_string(std::string& out, std::string_view s) {
@@ -36,9 +40,11 @@ void append_escaped(std::string& out, std::string_view s) {
     size_t i = 0;
     while (i < s.size()) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            out.push_back(static_cast<char>(c));
-            ++i;
+        if (plain(c)) {
+            size_t end = i + 1;
+            while (end < s.size() && plain(static_cast<unsigned char>(s[end]))) ++end;
+            out.append(s.data() + i, end - i);
+            i = end;
         } else if (c == '"' || c == '\\') {
             out.push_back('\\');
             out.push_back(static_cast<char>(c));
