@@ -25,7 +25,7 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 char* ByteBuffer::prepare(std::size_t n) {
     if (size_ + n > capacity_) {
         const std::size_t cap = std::max(size_ + n, capacity_ * 2);
-        auto bigger = std::make_unique<char[]>(cap);  // new char[] of a trivial type: not zeroed
+        auto bigger = std::make_unique_for_overwrite<char[]>(cap);  // not zeroed: read(2) fills it
         if (size_) std::memcpy(bigger.get(), data_.get(), size_);
         data_ = std::move(bigger);
         capacity_ = cap;
