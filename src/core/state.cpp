@@ -59,8 +59,12 @@ const LiveRecord* MdtState::find(RecordKey key) const {
     return it == records_.end() ? nullptr : &it->second;
 }
 
-LiveRecord& MdtState::upsert(RecordKey key, std::string_view fid, std::string_view action) {
-    LiveRecord& r = records_[key.packed()];
+LiveRecord& MdtState::upsert(RecordKey key, std::string_view fid, std::string_view action,
+                             bool* inserted) {
+    oldest_valid_ = false;
+    const auto [it, is_new] = records_.try_emplace(key.packed());
+    if (inserted) *inserted = is_new;
+    LiveRecord& r = it->second;
     std::size_t code = 0;
     while (code < action_names_.size() && action_names_[code] != action) ++code;
     if (code == action_names_.size() && code < 255) action_names_.emplace_back(action);
@@ -75,11 +79,13 @@ LiveRecord& MdtState::upsert(RecordKey key, std::string_view fid, std::string_vi
 }
 
 void MdtState::erase(RecordKey key) {
+    oldest_valid_ = false;
     records_.erase(key.packed());
     odd_.erase(key.packed());
 }
 
 void MdtState::clear() {
+    oldest_valid_ = false;
     records_.clear();
     odd_.clear();
 }
@@ -95,10 +101,13 @@ std::string_view MdtState::action(RecordKey key, const LiveRecord& r) const {
 }
 
 StreamId MdtState::oldest_live_id() const {
+    if (oldest_valid_) return oldest_cache_;
     StreamId oldest{UINT64_MAX, UINT64_MAX};
     for (const auto& [k, r] : records_)
         if (r.last_id() < oldest) oldest = r.last_id();
-    return records_.empty() ? StreamId{} : oldest;
+    oldest_cache_ = records_.empty() ? StreamId{} : oldest;
+    oldest_valid_ = true;
+    return oldest_cache_;
 }
 
 std::uint32_t StateTable::slot_of(const std::string& mdt) {

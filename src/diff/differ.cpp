@@ -153,8 +153,9 @@ void Differ::acknowledge(const Event& e) {
         mdt.erase(e.key);
         return;
     }
-    const bool existed = mdt.find(e.key) != nullptr;
-    LiveRecord& r = mdt.upsert(e.key, e.fid, e.action);
+    bool inserted = false;
+    LiveRecord& r = mdt.upsert(e.key, e.fid, e.action, &inserted);
+    const bool existed = !inserted;
     r.hash = e.hash;
     r.id_ms = e.id.ms;
     r.id_seq = e.id.seq;

@@ -1,7 +1,6 @@
 // hsm-action-shipper: the per-MDS daemon. Parses the command line, validates the configuration
 // (exit 2 on any error, before anything starts) and runs the Shipper; signals are taken by one
 // thread with sigwait so no handler runs inside the pipeline threads.
-#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -91,11 +90,6 @@ int main(int argc, char** argv) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-
-    // A fixed mmap threshold: large one-off buffers (the initial load, a checkpoint read) go back
-    // to the system when freed instead of raising glibc's dynamic threshold and staying in a
-    // heap that never shrinks. Keeps a long-running daemon's RSS at its working set.
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 
     const bool one_shot = a.run_once || a.maintenance_now || a.dry_run;
     hsm::shipper::Shipper shipper(cfg, {a.dry_run});
