@@ -2,6 +2,7 @@
 #include "consume/cli/tool_options.hpp"
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "core/logging.hpp"
@@ -90,6 +91,16 @@ ReaderOptions reader_options(const config::Config& cfg) {
     o.password = cfg.str("redis_password");
     o.prefix = cfg.str("redis_stream_prefix");
     return o;
+}
+
+std::string local_time_text(std::int64_t unix_seconds) {
+    if (unix_seconds <= 0) return "N/A";
+    const std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
 }
 
 std::string describe_endpoint(const config::Config& cfg) {

@@ -3,6 +3,8 @@
 // document them the same way (the tables feed core/config and `--config-reference`).
 #pragma once
 
+#include <cstdint>
+
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -59,5 +61,8 @@ ReaderOptions reader_options(const config::Config& cfg);
 
 // "host:port db N" for messages.
 std::string describe_endpoint(const config::Config& cfg);
+
+// "YYYY-mm-dd HH:MM:SS" in local time, as the seed's tools print it; "N/A" for no time.
+std::string local_time_text(std::int64_t unix_seconds);
 
 }  // namespace hsm::consume::cli

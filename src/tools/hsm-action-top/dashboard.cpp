@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "consume/cli/tool_options.hpp"
+
 namespace hsm::consume::top {
 
 namespace {
@@ -15,14 +17,6 @@ std::string pad_left(const std::string& s, std::size_t w) { return s.size() >= w
 std::string rtrim(std::string s) {
     while (!s.empty() && s.back() == ' ') s.pop_back();
     return s;
-}
-
-std::string clock_text(std::time_t t) {
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
 }
 
 }  // namespace
@@ -90,7 +84,7 @@ void Dashboard::cycle_sort() {
 std::vector<std::string> Dashboard::render(const Header& h) const {
     std::vector<std::string> out;
     out.push_back("--- Lustre HSM Action Dashboard ---");
-    out.push_back("Time: " + clock_text(h.now) + " | Redis: " + (h.connected ? "Connected" : "DISCONNECTED"));
+    out.push_back("Time: " + consume::cli::local_time_text(h.now) + " | Redis: " + (h.connected ? "Connected" : "DISCONNECTED"));
     out.push_back("Viewer Status: " + h.status);
     out.push_back("Live Actions: " + thousands(static_cast<std::int64_t>(h.live)) +
                   " | Total Events Processed: " + thousands(static_cast<std::int64_t>(h.events)) +

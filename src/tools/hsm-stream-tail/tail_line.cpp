@@ -5,6 +5,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "consume/cli/tool_options.hpp"
+
 namespace hsm::consume::tail {
 
 namespace {
@@ -29,16 +31,6 @@ std::string pad(const std::string& s, std::size_t width) {
 std::string upper(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
     return s;
-}
-
-std::string local_time(std::int64_t unix_seconds) {
-    if (unix_seconds <= 0) return "N/A";
-    const std::time_t t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
 }
 
 }  // namespace
@@ -67,7 +59,7 @@ bool Filter::hidden(const Event& e) const {
 std::string format_line(const TailLine& line, PathMode mode, const std::string& path, bool color) {
     std::string status = pad(line.status.empty() ? "?" : line.status, 8);
     if (const char* c = color ? status_color(line.status) : nullptr) status = c + status + kReset;
-    std::string out = local_time(line.timestamp) + " [" + (line.mdt.empty() ? "?" : line.mdt) + "] " +
+    std::string out = consume::cli::local_time_text(line.timestamp) + " [" + (line.mdt.empty() ? "?" : line.mdt) + "] " +
                       pad(line.label.empty() ? "?" : line.label, 8) + " " + status;
     switch (mode) {
         case PathMode::None: break;
