@@ -57,6 +57,7 @@ private:
     static EventType classify(const LiveRecord* committed, bool in_flight, std::uint64_t hash);
     Event make_event(EventType type, const ReadBatch& batch, const LineRef& line) const;
     void begin_cycle(std::uint32_t slot, std::uint32_t cycle);
+    void commit(MdtState& mdt, const Event& e);
     void mark_seen(std::uint32_t slot, std::uint32_t cycle, LiveRecord& record);
 
     StateTable& state_;

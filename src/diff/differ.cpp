@@ -124,6 +124,21 @@ DiffReport Differ::finish_pass(const ReadBatch& fin, const EventSink& emit) {
     return report;
 }
 
+// Records what Redis now holds for a NEW/UPDATE: the line's fingerprint and the entry ID.
+void Differ::commit(MdtState& mdt, const Event& e) {
+    bool inserted = false;
+    LiveRecord& r = mdt.upsert(e.key, e.fid, e.action, &inserted);
+    r.hash = e.hash;
+    r.id_ms = e.id.ms;
+    r.id_seq = e.id.seq;
+    r.reship = 0;
+    if (!inserted) return;
+    r.first_seen = static_cast<std::uint32_t>(e.first_seen ? e.first_seen : e.timestamp);
+    // Committed during this cycle, so printed by this cycle's read (see begin_cycle).
+    r.seen_cycle = seen_count_cycle_.size() > e.mdt_slot ? seen_count_cycle_[e.mdt_slot] : 0;
+    if (r.seen_cycle) ++seen_count_[e.mdt_slot];
+}
+
 void Differ::acknowledge(const Event& e) {
     if (in_flight_ > 0) --in_flight_;
     MdtState& mdt = state_.at(e.mdt_slot);
@@ -149,22 +164,10 @@ void Differ::acknowledge(const Event& e) {
         case EventType::Update: counters_.events_update.fetch_add(1, std::memory_order_relaxed); break;
         case EventType::Purged: counters_.events_purged.fetch_add(1, std::memory_order_relaxed); break;
     }
-    if (e.type == EventType::Purged) {
+    if (e.type == EventType::Purged)
         mdt.erase(e.key);
-        return;
-    }
-    bool inserted = false;
-    LiveRecord& r = mdt.upsert(e.key, e.fid, e.action, &inserted);
-    const bool existed = !inserted;
-    r.hash = e.hash;
-    r.id_ms = e.id.ms;
-    r.id_seq = e.id.seq;
-    r.reship = 0;
-    if (!existed) {
-        r.first_seen = static_cast<std::uint32_t>(e.first_seen ? e.first_seen : e.timestamp);
-        r.seen_cycle = seen_count_cycle_.size() > e.mdt_slot ? seen_count_cycle_[e.mdt_slot] : 0;
-        if (r.seen_cycle) ++seen_count_[e.mdt_slot];
-    }
+    else
+        commit(mdt, e);
 }
 
 }  // namespace hsm::diff
