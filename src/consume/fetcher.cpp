@@ -59,7 +59,8 @@ RedisEndpoint endpoint_of(const ReaderOptions& o) {
     e.db = o.db;
     e.username = o.username;
     e.password = o.password;
-    e.io_timeout = std::max<std::chrono::milliseconds>(e.io_timeout, o.block + kReplySlack);
+    e.connect_timeout = o.connect_timeout;
+    e.io_timeout = std::max<std::chrono::milliseconds>(o.io_timeout, o.block + kReplySlack);
     return e;
 }
 

@@ -44,6 +44,10 @@ struct ReaderOptions {
     // How often to SCAN for streams created after start (the shipper creates one per new MDT,
     // and garbage collection may delete and later recreate a stream).
     std::chrono::milliseconds discovery_interval{10000};
+    // How long a connect may take, and the longest wait for any reply other than a blocking
+    // XREAD (which always gets `block` plus slack): past either, the connection counts as lost.
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds io_timeout{10000};
 };
 
 // What the last discovery saw of one stream, plus how far the reader got.

@@ -1,0 +1,200 @@
+// JsonToPython (see json_to_python.hpp). Errors from simdjson are not Python errors: they only
+// send the document down the json.loads path, so anything Python's json module accepts still
+// arrives, and anything it refuses raises the same ValueError it would.
+#include "json_to_python.hpp"
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include <simdjson.h>
+
+namespace hsm::python {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// The keys of a deployment's events, and the values interned (MDT names, actions, statuses),
+// number in the tens. The bound only keeps hostile input from growing the caches without end:
+// past it, new strings are simply not cached.
+constexpr std::size_t kMaxCached = 4096;
+
+struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using Cache = std::unordered_map<std::string, PyObject*, Hash, std::equal_to<>>;
+
+// Values worth sharing between events: few distinct ones, present in every event.
+bool low_cardinality(std::string_view key) {
+    return key == "event_type" || key == "mdt" || key == "action" || key == "status" || key == "source";
+}
+
+}  // namespace
+
+struct JsonToPython::Impl {
+    od::parser parser;
+    Cache keys, values;
+    PyObject* loads = nullptr;  // json.loads, for what simdjson refuses
+    bool simd_error = false;    // set when nullptr came from simdjson rather than Python
+
+    ~Impl() {
+        for (auto& kv : keys) Py_DECREF(kv.second);
+        for (auto& kv : values) Py_DECREF(kv.second);
+        Py_XDECREF(loads);
+    }
+
+    PyObject* fail() {
+        simd_error = true;
+        return nullptr;
+    }
+
+    PyObject* cached(Cache& cache, std::string_view s, bool intern) {
+        if (auto it = cache.find(s); it != cache.end()) {
+            Py_INCREF(it->second);
+            return it->second;
+        }
+        PyObject* o = PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+        if (!o) return nullptr;
+        if (intern) PyUnicode_InternInPlace(&o);
+        if (cache.size() < kMaxCached) {
+            Py_INCREF(o);
+            cache.emplace(std::string(s), o);
+        }
+        return o;
+    }
+
+    PyObject* object(od::object obj) {
+        PyObject* dict = PyDict_New();
+        if (!dict) return nullptr;
+        for (auto field_result : obj) {
+            od::field field;
+            std::string_view name;
+            if (std::move(field_result).get(field) || field.unescaped_key().get(name)) {
+                Py_DECREF(dict);
+                return fail();
+            }
+            PyObject* key = cached(keys, name, true);
+            PyObject* val = key ? value(field.value(), low_cardinality(name)) : nullptr;
+            const int rc = val ? PyDict_SetItem(dict, key, val) : -1;
+            Py_XDECREF(key);
+            Py_XDECREF(val);
+            if (rc != 0) {
+                Py_DECREF(dict);
+                return nullptr;
+            }
+        }
+        return dict;
+    }
+
+    PyObject* array(od::array arr) {
+        PyObject* list = PyList_New(0);
+        if (!list) return nullptr;
+        for (auto item_result : arr) {
+            od::value item;
+            if (std::move(item_result).get(item)) {
+                Py_DECREF(list);
+                return fail();
+            }
+            PyObject* val = value(item, false);
+            const int rc = val ? PyList_Append(list, val) : -1;
+            Py_XDECREF(val);
+            if (rc != 0) {
+                Py_DECREF(list);
+                return nullptr;
+            }
+        }
+        return list;
+    }
+
+    PyObject* value(od::value v, bool intern_value) {
+        od::json_type type;
+        if (v.type().get(type)) return fail();
+        switch (type) {
+            case od::json_type::object: {
+                od::object obj;
+                if (v.get_object().get(obj)) return fail();
+                return object(obj);
+            }
+            case od::json_type::array: {
+                od::array arr;
+                if (v.get_array().get(arr)) return fail();
+                return array(arr);
+            }
+            case od::json_type::string: {
+                std::string_view s;
+                if (v.get_string().get(s)) return fail();
+                if (intern_value) return cached(values, s, false);
+                return PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+            }
+            case od::json_type::number: {
+                // Integers beyond 64 bits and out-of-range floats fail here and take the
+                // json.loads path, which gives Python's unbounded int and float('inf').
+                od::number n;
+                if (v.get_number().get(n)) return fail();
+                switch (n.get_number_type()) {
+                    case od::number_type::signed_integer: return PyLong_FromLongLong(n.get_int64());
+                    case od::number_type::unsigned_integer: return PyLong_FromUnsignedLongLong(n.get_uint64());
+                    case od::number_type::floating_point_number: return PyFloat_FromDouble(n.get_double());
+                }
+                return fail();
+            }
+            case od::json_type::boolean: {
+                bool b = false;
+                if (v.get_bool().get(b)) return fail();
+                return Py_NewRef(b ? Py_True : Py_False);
+            }
+            case od::json_type::null: {
+                bool is_null = false;
+                if (v.is_null().get(is_null) || !is_null) return fail();
+                return Py_NewRef(Py_None);
+            }
+        }
+        return fail();
+    }
+
+    PyObject* with_json_module(std::string_view json) {
+        if (!loads) {
+            PyObject* mod = PyImport_ImportModule("json");
+            if (!mod) return nullptr;
+            loads = PyObject_GetAttrString(mod, "loads");
+            Py_DECREF(mod);
+            if (!loads) return nullptr;
+        }
+        PyObject* bytes = PyBytes_FromStringAndSize(json.data(), static_cast<Py_ssize_t>(json.size()));
+        if (!bytes) return nullptr;
+        PyObject* result = PyObject_CallOneArg(loads, bytes);
+        Py_DECREF(bytes);
+        return result;
+    }
+};
+
+JsonToPython::JsonToPython() : impl_(std::make_unique<Impl>()) {}
+JsonToPython::~JsonToPython() = default;
+
+PyObject* JsonToPython::convert(std::string_view json, std::size_t padding) {
+    Impl& m = *impl_;
+    m.simd_error = false;
+    od::document doc;
+    od::object obj;
+    PyObject* result = nullptr;
+    if (!m.parser.iterate(json.data(), json.size(), json.size() + padding).get(doc) &&
+        !doc.get_object().get(obj)) {
+        result = m.object(obj);
+        // Trailing bytes after the object (current_location() fails only at the very end):
+        // json.loads refuses those, so must we.
+        const char* rest = nullptr;
+        if (result && doc.current_location().get(rest) == simdjson::SUCCESS) {
+            Py_DECREF(result);
+            result = m.fail();
+        }
+    } else {
+        m.simd_error = true;
+    }
+    if (result || !m.simd_error) return result;
+    ++fallbacks_;
+    return m.with_json_module(json);
+}
+
+}  // namespace hsm::python
