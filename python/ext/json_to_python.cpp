@@ -5,7 +5,7 @@
 
 #include <functional>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -16,15 +16,44 @@ namespace od = simdjson::ondemand;
 namespace {
 
 // The keys of a deployment's events, and the values interned (MDT names, actions, statuses),
-// number in the tens. The bound only keeps hostile input from growing the caches without end:
-// past it, new strings are simply not cached.
-constexpr std::size_t kMaxCached = 4096;
+// number in the tens. The bound keeps hostile input (thousands of distinct keys) from making
+// each lookup slow or the cache large: past it, new strings are simply not cached.
+constexpr std::size_t kMaxCached = 64;
 
-struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+// A small set of strings and their Python objects, searched linearly (length first): with
+// tens of entries that beats hashing every key of every event. `hint` is where the caller
+// found its string last time, so keys that come in the same order as in the previous event
+// (the usual case) are found with one comparison.
+class StringCache {
+public:
+    ~StringCache() {
+        for (auto& e : entries_) Py_DECREF(e.obj);
+    }
+    // A new reference to the str for `s`, created (and cached while there is room) if needed.
+    PyObject* get(std::string_view s, bool intern, std::size_t& hint) {
+        if (hint < entries_.size() && entries_[hint].text == s) return Py_NewRef(entries_[hint].obj);
+        for (std::size_t i = 0; i < entries_.size(); ++i)
+            if (entries_[i].text.size() == s.size() && entries_[i].text == s) {
+                hint = i;
+                return Py_NewRef(entries_[i].obj);
+            }
+        PyObject* o = PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+        if (!o) return nullptr;
+        if (intern) PyUnicode_InternInPlace(&o);
+        if (entries_.size() < kMaxCached) {
+            hint = entries_.size();
+            entries_.push_back({std::string(s), Py_NewRef(o)});
+        }
+        return o;
+    }
+
+private:
+    struct Entry {
+        std::string text;
+        PyObject* obj;
+    };
+    std::vector<Entry> entries_;
 };
-using Cache = std::unordered_map<std::string, PyObject*, Hash, std::equal_to<>>;
 
 // Values worth sharing between events: few distinct ones, present in every event.
 bool low_cardinality(std::string_view key) {
@@ -35,48 +64,37 @@ bool low_cardinality(std::string_view key) {
 
 struct JsonToPython::Impl {
     od::parser parser;
-    Cache keys, values;
+    StringCache keys, values;
+    // Where the n-th key (and its value) of an object were found in the caches last time.
+    std::vector<std::size_t> key_hints, value_hints;
     PyObject* loads = nullptr;  // json.loads, for what simdjson refuses
     bool simd_error = false;    // set when nullptr came from simdjson rather than Python
 
-    ~Impl() {
-        for (auto& kv : keys) Py_DECREF(kv.second);
-        for (auto& kv : values) Py_DECREF(kv.second);
-        Py_XDECREF(loads);
-    }
+    ~Impl() { Py_XDECREF(loads); }
 
     PyObject* fail() {
         simd_error = true;
         return nullptr;
     }
 
-    PyObject* cached(Cache& cache, std::string_view s, bool intern) {
-        if (auto it = cache.find(s); it != cache.end()) {
-            Py_INCREF(it->second);
-            return it->second;
-        }
-        PyObject* o = PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
-        if (!o) return nullptr;
-        if (intern) PyUnicode_InternInPlace(&o);
-        if (cache.size() < kMaxCached) {
-            Py_INCREF(o);
-            cache.emplace(std::string(s), o);
-        }
-        return o;
-    }
-
     PyObject* object(od::object obj) {
         PyObject* dict = PyDict_New();
         if (!dict) return nullptr;
+        std::size_t n = 0;
         for (auto field_result : obj) {
+            if (n == key_hints.size()) {
+                key_hints.push_back(0);
+                value_hints.push_back(0);
+            }
             od::field field;
             std::string_view name;
             if (std::move(field_result).get(field) || field.unescaped_key().get(name)) {
                 Py_DECREF(dict);
                 return fail();
             }
-            PyObject* key = cached(keys, name, true);
-            PyObject* val = key ? value(field.value(), low_cardinality(name)) : nullptr;
+            PyObject* key = keys.get(name, true, key_hints[n]);
+            PyObject* val = key ? value(field.value(), low_cardinality(name) ? &value_hints[n] : nullptr) : nullptr;
+            ++n;
             const int rc = val ? PyDict_SetItem(dict, key, val) : -1;
             Py_XDECREF(key);
             Py_XDECREF(val);
@@ -97,7 +115,7 @@ struct JsonToPython::Impl {
                 Py_DECREF(list);
                 return fail();
             }
-            PyObject* val = value(item, false);
+            PyObject* val = value(item, nullptr);
             const int rc = val ? PyList_Append(list, val) : -1;
             Py_XDECREF(val);
             if (rc != 0) {
@@ -108,7 +126,8 @@ struct JsonToPython::Impl {
         return list;
     }
 
-    PyObject* value(od::value v, bool intern_value) {
+    // `value_hint` non-null: a low-cardinality string, shared through the value cache.
+    PyObject* value(od::value v, std::size_t* value_hint) {
         od::json_type type;
         if (v.type().get(type)) return fail();
         switch (type) {
@@ -125,7 +144,7 @@ struct JsonToPython::Impl {
             case od::json_type::string: {
                 std::string_view s;
                 if (v.get_string().get(s)) return fail();
-                if (intern_value) return cached(values, s, false);
+                if (value_hint) return values.get(s, false, *value_hint);
                 return PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
             }
             case od::json_type::number: {
