@@ -70,17 +70,18 @@ def test_live_state_counts_and_oldest(redis_server, shipper):
     shipper.run_once()  # record 1 purged, record 2 started
     reader = reader_for(redis_server)
     assert reader.live_state() == LiveState(0, {}, None, 0, 0, None)
-    n, last = 0, None
+    n, ids = 0, []
     for event in reader.events(from_beginning=True, block_ms=300):
         if event is None:
             break
-        n, last = n + 1, event.id
+        n += 1
+        ids.append(tuple(map(int, event.id.split("-"))))
     live = reader.live_state()
     assert live.live == 3
     assert live.counts == {("elm-MDT0000", "ARCHIVE", "STARTED"): 1, ("elm-MDT0000", "RESTORE", "STARTED"): 1,
                            ("elm-MDT0001", "ARCHIVE", "FAILED"): 1}
     assert live.events_applied == n == 6  # 4 NEW, 1 UPDATE, 1 PURGED
-    assert live.last_id == last
+    assert live.last_id == "%d-%d" % max(ids)  # the newest entry applied, of any stream
     # Record 1 (first entry of MDT0000) is purged: the oldest live one is the earliest of the rest.
     oldest_candidates = [int(i.split("-")[0]) for k in ("hsm:actions:elm-MDT0000", "hsm:actions:elm-MDT0001")
                          for i, d in redis_server.entries(k) if d["event_type"] == "NEW" and d["rec_idx"] != 1]
