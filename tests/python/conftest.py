@@ -150,14 +150,14 @@ class Script:
             f.write(code)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen([sys.executable, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env)
+                                     env=env)
         self.out = []
         os.set_blocking(self.proc.stdout.fileno(), False)
 
     def stdout_so_far(self):
-        chunk = self.proc.stdout.read()
+        chunk = self.proc.stdout.read()  # None when nothing new (non-blocking)
         if chunk:
-            self.out.append(chunk)
+            self.out.append(chunk.decode())
         return "".join(self.out)
 
     def interrupt(self, timeout=5):
@@ -166,8 +166,8 @@ class Script:
         os.set_blocking(self.proc.stdout.fileno(), True)
         rest = self.proc.stdout.read()
         if rest:
-            self.out.append(rest)
-        return "".join(self.out), self.proc.stderr.read()
+            self.out.append(rest.decode())
+        return "".join(self.out), self.proc.stderr.read().decode()
 
     def kill(self):
         if self.proc.poll() is None:
