@@ -4,7 +4,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libhiredis-dev libconcurrentqueue-dev libxxhash-dev libtomlplusplus-dev libspdlog-dev
       libsimdjson-dev libcli11-dev libncurses-dev libsystemd-dev catch2 libbenchmark-dev
-      redis-server redis-tools tmux)
+      redis-server redis-tools tmux
+      pybind11-dev python3-dev python3-pytest python3-redis)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
