@@ -6,16 +6,20 @@ each record, full-length `raw` line) into 4 MDT streams of a private redis-serve
 port, then measures in one run, so the ratios compare like with like:
   cpp      - the C++ StreamReader + LiveState (hsm-py-bench-native): the ceiling
   python   - lustre_hsm_action_stream.consumer: events(from_beginning=True, block_ms=...),
-             every event a StreamEvent with its data dict, until the first None
+             every event a StreamEvent with its data dict, up to the N-th event
   python03 - the Python version's way of reading (redis-py XREAD COUNT 100, json.loads per
              entry), as the baseline consumers run today
-Usage: bench_replay.py [--build build] [--events N] [--skip-python03]
+Each of cpp and python runs --repeat times (alternating); the medians are reported, as wall
+seconds and as CPU seconds of the consumer process (all its threads; Redis excluded). On a
+machine shared with other work the CPU figure moves much less than the wall-clock one.
+Usage: bench_replay.py [--build build] [--events N] [--repeat 3] [--skip-python03]
 """
 
 import argparse
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,19 +62,21 @@ def load(client, n):
     pipe.execute()
 
 
-def replay_python(port, block_ms):
+def replay_python(port, block_ms, expected):
+    """Times the replay up to the last of `expected` events (reading no clock per event)."""
     from lustre_hsm_action_stream.consumer import StreamReader
     reader = StreamReader(host="127.0.0.1", port=port, db=1, prefix="hsm:actions")
     n = 0
     start = time.perf_counter()
-    last = start
+    cpu = time.process_time()
     for event in reader.events(from_beginning=True, block_ms=block_ms):
         if event is None:
             break
         if event.data["event_type"] is not None:  # touch the data, as a consumer would
             n += 1
-        last = time.perf_counter()
-    return n, last - start, reader.live_state().live
+            if n == expected:
+                break
+    return n, time.perf_counter() - start, time.process_time() - cpu
 
 
 def replay_python03(port):
@@ -83,6 +89,7 @@ def replay_python03(port):
     last_ids = {("hsm:actions:" + m): "0-0" for m in MDTS}
     n = 0
     start = time.perf_counter()
+    cpu = time.process_time()
     while True:
         response = client.xread(last_ids, count=100, block=None)
         if not response:
@@ -94,7 +101,7 @@ def replay_python03(port):
                 if ev.data["event_type"] is not None:
                     n += 1
                 last_ids[stream] = msg_id
-    return n, time.perf_counter() - start
+    return n, time.perf_counter() - start, time.process_time() - cpu
 
 
 def main():
@@ -102,6 +109,7 @@ def main():
     ap.add_argument("--build", default="build", help="the CMake build directory")
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--block-ms", type=int, default=500)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-python03", action="store_true")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -130,21 +138,28 @@ def main():
         load(client, args.events)
         print(f"loaded {args.events:,} entries into {len(MDTS)} streams in {time.perf_counter() - t:.1f} s")
 
-        out = subprocess.run([native, str(port)], check=True, capture_output=True, text=True).stdout.split()
-        cpp_n, cpp_s = int(out[0]), float(out[1])
-        py_n, py_s, py_live = replay_python(port, args.block_ms)
-        if py_n != args.events or cpp_n != args.events:
-            sys.exit(f"bench_replay.py: expected {args.events} events, C++ read {cpp_n}, Python {py_n}")
-        rows = [("C++ StreamReader + LiveState", cpp_n, cpp_s),
-                ("Python API (this package)", py_n, py_s)]
+        cpp, py = [], []
+        for _ in range(args.repeat):
+            out = subprocess.run([native, str(port)], check=True, capture_output=True, text=True).stdout.split()
+            cpp.append((int(out[0]), float(out[1]), float(out[2])))
+            py.append(replay_python(port, args.block_ms, args.events))
+        for name, runs in (("C++", cpp), ("Python", py)):
+            if any(n != args.events for n, _, _ in runs):
+                sys.exit(f"bench_replay.py: {name} read {[r[0] for r in runs]} events, expected {args.events}")
+        rows = [("C++ StreamReader + LiveState", cpp), ("Python API (this package)", py)]
         if not args.skip_python03:
-            old_n, old_s = replay_python03(port)
-            rows.append(("Python 0.3 way (redis-py + json.loads)", old_n, old_s))
-        print(f"{'reader':40} {'events':>10} {'seconds':>8} {'events/s':>12} {'vs C++':>7}")
-        for name, n, s in rows:
-            print(f"{name:40} {n:>10,} {s:>8.2f} {n / s:>12,.0f} {(n / s) / (cpp_n / cpp_s):>7.2f}")
-        if not args.skip_python03:
-            print(f"Python API / Python 0.3 way: {(py_n / py_s) / (rows[2][1] / rows[2][2]):.1f}x")
+            rows.append(("Python 0.3 way (redis-py + json.loads)", [replay_python03(port)]))
+        base_wall = args.events / statistics.median(r[1] for r in cpp)
+        base_cpu = args.events / statistics.median(r[2] for r in cpp)
+        print(f"median of {args.repeat} runs (Python 0.3 way: 1 run); load average {os.getloadavg()[0]:.1f}")
+        print(f"{'reader':40} {'wall s':>7} {'events/s':>10} {'vs C++':>6} {'CPU s':>7} {'ev/CPU-s':>10} {'vs C++':>6}")
+        for name, runs in rows:
+            wall = statistics.median(r[1] for r in runs)
+            cpu = statistics.median(r[2] for r in runs)
+            n = runs[0][0]
+            print(f"{name:40} {wall:>7.2f} {n / wall:>10,.0f} {(n / wall) / base_wall:>6.2f} "
+                  f"{cpu:>7.2f} {n / cpu:>10,.0f} {(n / cpu) / base_cpu:>6.2f}")
+        print("all runs (events, wall s, CPU s): C++", [r[1:] for r in cpp], "Python", [r[1:] for r in py])
     finally:
         server.terminate()
         server.wait()

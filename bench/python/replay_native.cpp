@@ -1,8 +1,9 @@
 // The C++ side of bench_replay.py: replays every stream of a Redis with the C++ StreamReader
 // and applies each event to a LiveState, the same work the Python API does per event minus the
-// Python objects, and prints "<events> <seconds>" for the script to compare.
+// Python objects, and prints "<events> <wall seconds> <CPU seconds> <live>" for the script.
 // Usage: hsm-py-bench-native <port> [host=127.0.0.1] [prefix=hsm:actions]
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
     o.follow = false;
     o.reconnect = false;
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();  // CPU of the whole process: both threads
     hsm::consume::StreamReader reader(o);
     hsm::consume::LiveState live;
     std::uint64_t events = 0;
@@ -33,11 +35,12 @@ int main(int argc, char** argv) {
         events += batch.size();
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     if (reader.failed()) {
         std::fprintf(stderr, "replay failed: %s\n", reader.error().c_str());
         return 1;
     }
-    std::printf("%llu %.6f %llu\n", static_cast<unsigned long long>(events), s,
+    std::printf("%llu %.6f %.6f %llu\n", static_cast<unsigned long long>(events), s, cpu,
                 static_cast<unsigned long long>(live.live()));
     return 0;
 }

@@ -65,12 +65,38 @@ bool low_cardinality(std::string_view key) {
 struct JsonToPython::Impl {
     od::parser parser;
     StringCache keys, values;
-    // Where the n-th key (and its value) of an object were found in the caches last time.
-    std::vector<std::size_t> key_hints, value_hints;
+    // What is remembered about the n-th field of an object, for the next object: where its key
+    // (and, for low-cardinality keys, its value) sat in the caches, and its last integer value,
+    // which is reused when it repeats (cat_idx, timestamp: same for a whole shipper cycle).
+    struct Slot {
+        std::size_t key_hint = 0;
+        std::size_t value_hint = 0;
+        bool intern_value = false;
+        std::int64_t last_int = 0;
+        PyObject* last_int_obj = nullptr;
+    };
+    static constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+    std::vector<Slot> slots;
     PyObject* loads = nullptr;  // json.loads, for what simdjson refuses
     bool simd_error = false;    // set when nullptr came from simdjson rather than Python
 
-    ~Impl() { Py_XDECREF(loads); }
+    ~Impl() {
+        for (auto& slot : slots) Py_XDECREF(slot.last_int_obj);
+        Py_XDECREF(loads);
+    }
+
+    PyObject* integer(std::int64_t v, std::size_t slot_index) {
+        if (slot_index == kNoSlot) return PyLong_FromLongLong(v);
+        Slot& slot = slots[slot_index];
+        if (!slot.last_int_obj || slot.last_int != v) {
+            PyObject* o = PyLong_FromLongLong(v);
+            if (!o) return nullptr;
+            Py_XDECREF(slot.last_int_obj);
+            slot.last_int_obj = o;
+            slot.last_int = v;
+        }
+        return Py_NewRef(slot.last_int_obj);
+    }
 
     PyObject* fail() {
         simd_error = true;
@@ -78,22 +104,21 @@ struct JsonToPython::Impl {
     }
 
     PyObject* object(od::object obj) {
-        PyObject* dict = PyDict_New();
+        // Sized for the fields of the previous object, so an event's dict never grows.
+        PyObject* dict = _PyDict_NewPresized(static_cast<Py_ssize_t>(slots.size()));
         if (!dict) return nullptr;
         std::size_t n = 0;
         for (auto field_result : obj) {
-            if (n == key_hints.size()) {
-                key_hints.push_back(0);
-                value_hints.push_back(0);
-            }
+            if (n == slots.size()) slots.emplace_back();
             od::field field;
             std::string_view name;
             if (std::move(field_result).get(field) || field.unescaped_key().get(name)) {
                 Py_DECREF(dict);
                 return fail();
             }
-            PyObject* key = keys.get(name, true, key_hints[n]);
-            PyObject* val = key ? value(field.value(), low_cardinality(name) ? &value_hints[n] : nullptr) : nullptr;
+            PyObject* key = keys.get(name, true, slots[n].key_hint);
+            slots[n].intern_value = low_cardinality(name);
+            PyObject* val = key ? value(field.value(), n) : nullptr;
             ++n;
             const int rc = val ? PyDict_SetItem(dict, key, val) : -1;
             Py_XDECREF(key);
@@ -115,7 +140,7 @@ struct JsonToPython::Impl {
                 Py_DECREF(list);
                 return fail();
             }
-            PyObject* val = value(item, nullptr);
+            PyObject* val = value(item, kNoSlot);
             const int rc = val ? PyList_Append(list, val) : -1;
             Py_XDECREF(val);
             if (rc != 0) {
@@ -126,8 +151,9 @@ struct JsonToPython::Impl {
         return list;
     }
 
-    // `value_hint` non-null: a low-cardinality string, shared through the value cache.
-    PyObject* value(od::value v, std::size_t* value_hint) {
+    // `slot_index`: the field's slot in `slots` (kNoSlot for array items). Only the string and
+    // integer cases use it, and they recurse no further, so `slots` cannot move under them.
+    PyObject* value(od::value v, std::size_t slot_index) {
         od::json_type type;
         if (v.type().get(type)) return fail();
         switch (type) {
@@ -144,7 +170,8 @@ struct JsonToPython::Impl {
             case od::json_type::string: {
                 std::string_view s;
                 if (v.get_string().get(s)) return fail();
-                if (value_hint) return values.get(s, false, *value_hint);
+                if (slot_index != kNoSlot && slots[slot_index].intern_value)
+                    return values.get(s, false, slots[slot_index].value_hint);
                 return PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
             }
             case od::json_type::number: {
@@ -153,7 +180,7 @@ struct JsonToPython::Impl {
                 od::number n;
                 if (v.get_number().get(n)) return fail();
                 switch (n.get_number_type()) {
-                    case od::number_type::signed_integer: return PyLong_FromLongLong(n.get_int64());
+                    case od::number_type::signed_integer: return integer(n.get_int64(), slot_index);
                     case od::number_type::unsigned_integer: return PyLong_FromUnsignedLongLong(n.get_uint64());
                     case od::number_type::floating_point_number: return PyFloat_FromDouble(n.get_double());
                 }
