@@ -31,18 +31,18 @@ public:
     }
     // A new reference to the str for `s`, created (and cached while there is room) if needed.
     PyObject* get(std::string_view s, bool intern, std::size_t& hint) {
-        if (hint < entries_.size() && entries_[hint].text == s) return Py_NewRef(entries_[hint].obj);
+        if (hint < entries_.size() && entries_[hint].text == s) return hsm::python::new_ref(entries_[hint].obj);
         for (std::size_t i = 0; i < entries_.size(); ++i)
             if (entries_[i].text.size() == s.size() && entries_[i].text == s) {
                 hint = i;
-                return Py_NewRef(entries_[i].obj);
+                return hsm::python::new_ref(entries_[i].obj);
             }
         PyObject* o = PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
         if (!o) return nullptr;
         if (intern) PyUnicode_InternInPlace(&o);
         if (entries_.size() < kMaxCached) {
             hint = entries_.size();
-            entries_.push_back({std::string(s), Py_NewRef(o)});
+            entries_.push_back({std::string(s), hsm::python::new_ref(o)});
         }
         return o;
     }
@@ -95,7 +95,7 @@ struct JsonToPython::Impl {
             slot.last_int_obj = o;
             slot.last_int = v;
         }
-        return Py_NewRef(slot.last_int_obj);
+        return hsm::python::new_ref(slot.last_int_obj);
     }
 
     PyObject* fail() {
@@ -189,12 +189,12 @@ struct JsonToPython::Impl {
             case od::json_type::boolean: {
                 bool b = false;
                 if (v.get_bool().get(b)) return fail();
-                return Py_NewRef(b ? Py_True : Py_False);
+                return hsm::python::new_ref(b ? Py_True : Py_False);
             }
             case od::json_type::null: {
                 bool is_null = false;
                 if (v.is_null().get(is_null) || !is_null) return fail();
-                return Py_NewRef(Py_None);
+                return hsm::python::new_ref(Py_None);
             }
         }
         return fail();

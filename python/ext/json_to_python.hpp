@@ -14,6 +14,12 @@
 
 namespace hsm::python {
 
+// Py_NewRef, which Python 3.9 (RHEL 9's) lacks.
+inline PyObject* new_ref(PyObject* o) {
+    Py_INCREF(o);
+    return o;
+}
+
 class JsonToPython {
 public:
     JsonToPython();

@@ -73,7 +73,12 @@ void set_log_level(int python_level) {
 // except while the interpreter shuts down, when no other thread may run Python anyway.
 void destroy_without_gil(std::unique_ptr<StreamReader>& reader) {
     if (!reader) return;
-    if (_Py_IsFinalizing()) {
+#if PY_VERSION_HEX >= 0x030D0000
+    const bool finalizing = Py_IsFinalizing();
+#else
+    const bool finalizing = _Py_IsFinalizing();
+#endif
+    if (finalizing) {
         reader.reset();
         return;
     }
@@ -195,7 +200,7 @@ private:
             last_stream_ = it->first;
             last_stream_obj_ = it->second.ptr();
         }
-        return Py_NewRef(last_stream_obj_);
+        return hsm::python::new_ref(last_stream_obj_);
     }
 
     // A new StreamEvent, or nullptr: with a Python error set (propagate), or without one when
