@@ -19,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/json.hpp"
 #include "core/logging.hpp"
 #include "hsm/consume/live_state.hpp"
 #include "hsm/consume/stream_reader.hpp"
@@ -86,6 +87,14 @@ void destroy_without_gil(std::unique_ptr<StreamReader>& reader) {
     reader.reset();
 }
 
+// Redis key names are bytes: one that is not UTF-8 keeps its bytes as surrogates (as
+// os.fsdecode does) rather than failing the read.
+py::str key_text(std::string_view name) {
+    PyObject* o = PyUnicode_DecodeUTF8(name.data(), static_cast<Py_ssize_t>(name.size()), "surrogateescape");
+    if (!o) throw py::error_already_set();
+    return py::reinterpret_steal<py::str>(o);
+}
+
 py::dict stats_dict(const StreamReader& r) {
     const auto s = r.stats();
     py::dict d;
@@ -103,8 +112,8 @@ py::list stream_list(const StreamReader& r) {
     py::list out;
     for (const auto& s : r.streams()) {
         py::dict d;
-        d["name"] = s.name;
-        d["mdt"] = s.mdt;
+        d["name"] = key_text(s.name);
+        d["mdt"] = key_text(s.mdt);
         d["length"] = s.length;
         d["first_id"] = s.first.empty() ? py::object(py::none()) : py::object(py::str(s.first.str()));
         d["last_id"] = s.last.empty() ? py::object(py::none()) : py::object(py::str(s.last.str()));
@@ -196,7 +205,7 @@ private:
     PyObject* stream_name(std::string_view name) {
         if (name != last_stream_) {
             auto it = streams_.find(std::string(name));
-            if (it == streams_.end()) it = streams_.emplace(std::string(name), py::str(name.data(), name.size())).first;
+            if (it == streams_.end()) it = streams_.emplace(std::string(name), key_text(name)).first;
             last_stream_ = it->first;
             last_stream_obj_ = it->second.ptr();
         }
@@ -211,8 +220,12 @@ private:
         if (!data) {
             if (!PyErr_ExceptionMatches(PyExc_ValueError)) return nullptr;
             PyErr_Clear();
-            if (++undecodable_ <= 10)
-                spdlog::warn("skipping entry {} of {}: its data is not JSON Python can read", ev.id.str(), ev.stream);
+            if (++undecodable_ <= 10) {
+                std::string stream;  // a key name from Redis: control bytes escaped before logging
+                hsm::json::append_escaped(stream, ev.stream);
+                spdlog::warn("skipping entry {} of {}: its data is not JSON Python can read{}", ev.id.str(), stream,
+                             undecodable_ == 10 ? " (further ones are counted, not logged)" : "");
+            }
             return nullptr;
         }
         char buf[48];
@@ -284,7 +297,7 @@ py::list discover(const py::dict& options) {
     std::sort(names.begin(), names.end());
     destroy_without_gil(reader);
     py::list out;
-    for (auto& n : names) out.append(py::str(n));
+    for (auto& n : names) out.append(key_text(n));
     return out;
 }
 

@@ -68,7 +68,7 @@ class ReaderStats(typing.NamedTuple):
 
     #: Stream entries received from Redis.
     entries: int
-    #: Valid events decoded.
+    #: Valid events decoded (those yielded, plus any whose JSON Python could not read).
     events: int
     #: Entries skipped: not JSON, or lacking keys (each logged, the first ten, then 1 in 10,000).
     skipped: int
@@ -244,5 +244,7 @@ class StreamReader:
         if self._current is None:
             return ReaderStats(0, 0, 0, 0, 0, 0, False, False)
         s = self._current.stats()
-        return ReaderStats(s["entries"], s["events"], s["skipped"], s["reconnects"],
+        # Entries the C++ decoder accepted but whose JSON Python cannot read either (an invalid
+        # escape in a field the decoder skips) are skipped too, and counted with the rest.
+        return ReaderStats(s["entries"], s["events"], s["skipped"] + s["undecodable"], s["reconnects"],
                            s["discoveries"], s["delivered"], s["connected"], s["caught_up"])

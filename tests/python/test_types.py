@@ -112,8 +112,19 @@ def test_entries_that_are_not_events_are_skipped_and_counted(redis_server):
     c.xadd(key, {"data": json.dumps({"mdt": "elm-MDT0000", "status": "FAILED"})})  # no event_type
     c.xadd(key, {"other": "no data field"})
     c.xadd(key, {"data": b"{\"event_type\": \"NEW\", \"mdt\": \"\xff\xfe\"}"})  # not UTF-8
+    # valid keys, but an invalid escape in a field the C++ decoder skips without reading
+    c.xadd(key, {"data": '{"event_type": "NEW", "mdt": "elm-MDT0000", "cat_idx": 1, "rec_idx": 3, "x": "\\q"}'})
     c.xadd(key, {"data": json.dumps(dict(good, rec_idx=2))})
     reader, events = replay(redis_server)
     assert [e.data["rec_idx"] for e in events] == [1, 2]
     stats = reader.stats()
-    assert (stats.entries, stats.events, stats.skipped) == (7, 2, 5)
+    assert (stats.entries, stats.delivered, stats.skipped) == (8, 2, 6)
+
+
+def test_a_stream_name_that_is_not_utf8_keeps_its_bytes(redis_server):
+    key = b"hsm:actions:elm-\xff"
+    redis_server.client().xadd(key, {"data": '{"event_type": "NEW", "mdt": "m", "cat_idx": 1, "rec_idx": 1}'})
+    reader, events = replay(redis_server)
+    assert [e.stream for e in events] == ["hsm:actions:elm-\udcff"]
+    assert events[0].stream.encode("utf-8", "surrogateescape") == key
+    assert reader.streams == ["hsm:actions:elm-\udcff"]
