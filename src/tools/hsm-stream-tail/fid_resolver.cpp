@@ -48,8 +48,9 @@ std::string failure_kind(std::string_view line) {
 }  // namespace
 
 struct FidResolver::Call {
-    Call(ChildProcess p, std::vector<std::string> f) : proc(std::move(p)), fids(std::move(f)) {}
+    Call(ChildProcess p, Fid2pathForm fm, std::vector<std::string> f) : proc(std::move(p)), form(fm), fids(std::move(f)) {}
     ChildProcess proc;
+    Fid2pathForm form;  // what the call asked for: its output is read that way
     std::vector<std::string> fids;
     std::string out, err;
     Clock::time_point started, last_output;
@@ -120,8 +121,9 @@ void FidResolver::resolve(const std::vector<std::string_view>& fids) {
         queue.push_back(std::move(key));
     }
     std::vector<std::unique_ptr<Call>> active;
-    bool stop = false;
-    const auto stopping = [&] { return options_.stop && options_.stop->load(); };
+    bool stop = false;       // start no more calls; those running end on their own
+    bool abandon = false;    // the tail is stopping: kill the running calls too
+
     while (true) {
         // Start calls: one at a time until the form is known (its answer decides the form).
         const std::size_t slots = form_ == Fid2pathForm::OnePerCall ? options_.parallel_calls : 1;
@@ -137,7 +139,7 @@ void FidResolver::resolve(const std::vector<std::string_view>& fids) {
                 break;
             }
             queue.erase(queue.begin(), queue.begin() + static_cast<long>(n));
-            auto call = std::make_unique<Call>(std::move(*proc), std::move(batch));
+            auto call = std::make_unique<Call>(std::move(*proc), form_, std::move(batch));
             call->started = call->last_output = Clock::now();
             active.push_back(std::move(call));
             ++calls_;
@@ -157,13 +159,10 @@ void FidResolver::resolve(const std::vector<std::string_view>& fids) {
         const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<milliseconds::rep>(wait.count(), 0)));
         if (ready < 0 && errno != EINTR) {
             report_failure(std::string("poll: ") + std::strerror(errno));
-            stop = true;
+            stop = abandon = true;
         }
         now = Clock::now();
-        if (stopping()) {
-            stop = true;
-            for (auto& c : active) c->proc.kill();
-        }
+        if (options_.stop && options_.stop->load()) stop = abandon = true;
         for (std::size_t i = 0; i < active.size(); ++i) {
             Call& c = *active[i];
             const std::size_t before = c.out.size() + c.err.size();
@@ -174,23 +173,23 @@ void FidResolver::resolve(const std::vector<std::string_view>& fids) {
         std::vector<std::unique_ptr<Call>> running;
         for (auto& c : active) {
             const bool eof = c->proc.at_eof();
-            const bool late = !eof && (stop || now >= c->last_output + options_.timeout);
+            const bool late = !eof && (abandon || now >= c->last_output + options_.timeout);
             if (!eof && !late) {
                 running.push_back(std::move(c));
                 continue;
             }
             if (late) c->proc.kill();
             c->proc.wait();
-            if (late && !stop) ++timeouts_;
-            if (finish(*c, late, stop, queue) == Outcome::Stop) stop = true;
+            if (late && !abandon) ++timeouts_;
+            if (finish(*c, late, abandon, queue) == Outcome::Stop) stop = true;
         }
         active = std::move(running);
     }
 }
 
 FidResolver::Outcome FidResolver::finish(Call& call, bool killed, bool stopping, std::deque<std::string>& queue) {
-    const Fid2pathAnswers a = read_fid2path(form_, call.fids, call.out, call.err, !killed);
-    if (!killed && a.unknown_option && a.settled() == 0) {
+    const Fid2pathAnswers a = read_fid2path(call.form, call.fids, call.out, call.err, !killed);
+    if (!killed && a.unknown_option && a.settled() == 0 && call.form == form_) {
         if (form_ == Fid2pathForm::OnePerCall) {
             // Not even the 2.12 options: an lfs we do not know. Say what it said, and stop asking.
             for (const auto& line : a.failures) report_failure(line);
@@ -221,7 +220,7 @@ FidResolver::Outcome FidResolver::finish(Call& call, bool killed, bool stopping,
     for (const auto& line : a.failures) report_failure(line);
 
     const auto took = call.last_output - call.started;
-    if (a.settled() > 0 && form_ != Fid2pathForm::OnePerCall) {
+    if (a.settled() > 0 && call.form != Fid2pathForm::OnePerCall) {
         // Aim at calls of about half the deadline: a slow MDS gets smaller calls, each well
         // inside the deadline, instead of one call that the deadline would cut.
         const auto per_fid = std::max<Clock::duration>(took / static_cast<long>(a.settled()), std::chrono::microseconds(1));
@@ -237,7 +236,7 @@ FidResolver::Outcome FidResolver::finish(Call& call, bool killed, bool stopping,
             queue.insert(queue.begin(), unsettled.begin(), unsettled.end());
             return Outcome::Done;
         }
-        if (form_ == Fid2pathForm::OnePerCall && last_output_ > call.started) {
+        if (call.form == Fid2pathForm::OnePerCall && last_output_ > call.started) {
             // Other calls answer while this FID does not: the trouble is this FID.
             report_failure("no answer within " + std::to_string(options_.timeout.count()) + " ms for [" +
                            call.fids.front() + "] while other FIDs resolve");
