@@ -1,5 +1,5 @@
 // A stand-in for `lfs fid2path` as the Lustre 2.12, 2.14, 2.15 and 2.16 clients answer it (see
-// docs/lustre.md), for the tests of hsm-stream-tail: no Lustre runs here. It parses its options
+// docs/lfs.md), for the tests of hsm-stream-tail: no Lustre runs here. It parses its options
 // with getopt_long and the option table of the chosen version, so unknown options fail exactly
 // as the real tool does (glibc's message, usage, exit 4). Set up through the environment:
 //   FAKE_LFS_VERSION   2.12, 2.14, 2.15 or 2.16 (default 2.16)

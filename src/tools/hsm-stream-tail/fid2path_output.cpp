@@ -1,4 +1,4 @@
-// Reading `lfs fid2path` output per form (see fid2path_output.hpp and docs/lustre.md).
+// Reading `lfs fid2path` output per form (see fid2path_output.hpp and docs/lfs.md).
 #include "fid2path_output.hpp"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // The command lines for `lfs fid2path` and the reading of its answers, per client version
-// (docs/lustre.md): bytes in, answers out, no I/O, so every version's output shape is tested
+// (docs/lfs.md): bytes in, answers out, no I/O, so every version's output shape is tested
 // by feeding bytes. Three forms, best first:
 //   Print0Fid   `--print-fid --print0` (2.16+): `<fid as given> <path>\0` per link, unambiguous
 //   PrintFid    `--print-fid` (2.15): `<fid as given> <path>\n` per link; a name holding a

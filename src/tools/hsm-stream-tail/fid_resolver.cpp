@@ -1,5 +1,5 @@
 // The resolver's scheduling: which form, how many FIDs per call, how many calls at once, when to
-// give up, and the LRU cache (see fid_resolver.hpp; lfs facts in docs/lustre.md).
+// give up, and the LRU cache (see fid_resolver.hpp; lfs facts in docs/lfs.md).
 #include "fid_resolver.hpp"
 
 #include <poll.h>

@@ -1,5 +1,5 @@
 // FID -> path through `lfs fid2path`, as every Lustre client since 2.12 answers it
-// (docs/lustre.md). The form is found out once, by trying the best one first and stepping down
+// (docs/lfs.md). The form is found out once, by trying the best one first and stepping down
 // when lfs rejects an option; batch forms send many FIDs per call, the one-FID form runs a few
 // calls at once. Answers are read as they arrive and used even when a call is killed at its
 // deadline; the deadline runs from the latest answer, so a slow lfs that keeps answering is never
