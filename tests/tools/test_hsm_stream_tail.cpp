@@ -326,7 +326,7 @@ TEST_CASE("tail: resolves paths with the 2.12, 2.14, 2.15 and 2.16 lfs, finding 
 }
 
 TEST_CASE("tail: a slow lfs (300 FIDs at 20 ms each) resolves every FID", "[tools][tail][lfs]") {
-    const std::string version = GENERATE(as<std::string>{}, "2.12", "2.16");
+    const std::string version = GENERATE(as<std::string>{}, "2.12", "2.14", "2.15", "2.16");
     CAPTURE(version);
     RedisServer redis;
     FakeLfs lfs(version);

@@ -39,7 +39,10 @@ std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& 
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
         ::execv(args[0], args.data());
-        const char* why = std::strerror(errno);
+        // Only async-signal-safe calls between fork and exec (the tail has threads):
+        // strerrordesc_np reads a static table, unlike strerror, which may lock the locale.
+        const char* why = ::strerrordesc_np(errno);
+        if (!why) why = "cannot execute";
         (void)!::write(2, "cannot run ", 11);
         (void)!::write(2, args[0], std::strlen(args[0]));
         (void)!::write(2, ": ", 2);
