@@ -221,8 +221,9 @@ FidResolver::Outcome FidResolver::finish(Call& call, bool killed, bool stopping,
 
     const auto took = call.last_output - call.started;
     if (a.settled() > 0 && call.form != Fid2pathForm::OnePerCall) {
-        // Aim at calls of about half the deadline: a slow MDS gets smaller calls, each well
-        // inside the deadline, instead of one call that the deadline would cut.
+        // Aim at calls of about half the deadline, whatever the MDS's speed: a slow MDS gets
+        // smaller calls (the lines gathered wait for short calls, and a call killed at a stuck
+        // FID leaves fewer FIDs to ask again), a fast one up to max_fids_per_call.
         const auto per_fid = std::max<Clock::duration>(took / static_cast<long>(a.settled()), std::chrono::microseconds(1));
         batch_size_ = std::clamp<std::size_t>(static_cast<std::size_t>((options_.timeout / 2) / per_fid), 1,
                                               options_.max_fids_per_call);
@@ -232,15 +233,16 @@ FidResolver::Outcome FidResolver::finish(Call& call, bool killed, bool stopping,
         if (!a.found.count(fid) && !a.missing.count(fid)) unsettled.push_back(fid);
     if (stopping) return Outcome::Stop;
     if (killed) {
-        if (a.settled() > 0) {  // progress: ask the rest again; each such call settles at least one
-            queue.insert(queue.begin(), unsettled.begin(), unsettled.end());
-            return Outcome::Done;
-        }
-        if (call.form == Fid2pathForm::OnePerCall && last_output_ > call.started) {
-            // Other calls answer while this FID does not: the trouble is this FID.
-            report_failure("no answer within " + std::to_string(options_.timeout.count()) + " ms for [" +
-                           call.fids.front() + "] while other FIDs resolve");
-            remember(call.fids.front(), std::string());
+        // lfs looks FIDs up in order: the first one still open is the one it was stuck on.
+        // When lfs answered others (in this call, or in calls running beside it), the trouble
+        // is that FID: give it up for a while (said once) and ask the rest again, so each
+        // killed call settles at least one FID and a slow lfs still gets through everything.
+        const bool answering = a.settled() > 0 || (call.form == Fid2pathForm::OnePerCall && last_output_ > call.started);
+        if (answering && !unsettled.empty()) {
+            report_failure("no answer for [" + unsettled.front() + "] within " + std::to_string(options_.timeout.count()) +
+                           " ms while other FIDs resolve");
+            remember(unsettled.front(), std::string());
+            queue.insert(queue.begin(), unsettled.begin() + 1, unsettled.end());
             return Outcome::Done;
         }
         suspended_until_ = Clock::now() + options_.suspend_after_timeout;
