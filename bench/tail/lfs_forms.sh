@@ -14,8 +14,8 @@ BUILD_DIR=${BUILD_DIR:-$here/../../build}
 FIDS=${FIDS:-300}
 DELAY_MS=${DELAY_MS:-20}
 VERSIONS=${VERSIONS:-"2.12 2.14 2.15 2.16"}
-tail_bin=$BUILD_DIR/bin/hsm-stream-tail
-fake=$BUILD_DIR/tests/bin/fake-lfs
+tail_bin=$(realpath "$BUILD_DIR/bin/hsm-stream-tail")
+fake=$(realpath "$BUILD_DIR/tests/bin/fake-lfs")
 for f in "$tail_bin" "$fake"; do [[ -x $f ]] || { echo "lfs_forms.sh: $f not built" >&2; exit 1; }; done
 
 tmp=$(mktemp -d -t hsm-tail-bench.XXXXXX)
@@ -53,7 +53,7 @@ for v in $VERSIONS; do
     start=$(date +%s.%N)
     PATH="$tmp/bin:$PATH" FAKE_LFS_VERSION=$v FAKE_LFS_PATTERN=data/ FAKE_LFS_DELAY_MS=$DELAY_MS \
         FAKE_LFS_LOG="$tmp/calls" "$tail_bin" --host 127.0.0.1 --port "$port" --mountpoint /lustre \
-        --run-once > "$tmp/out" 2> "$tmp/err"
+        --run-once > "$tmp/out" 2> "$tmp/err" || { echo "lfs_forms.sh: hsm-stream-tail failed:" >&2; cat "$tmp/err" >&2; exit 1; }
     end=$(date +%s.%N)
     resolved=$(grep -c -- '-> /lustre/data/' "$tmp/out" || true)
     printf '  %s  %6.2f s  %d/%d resolved  %d lfs calls\n' "$v" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" "$resolved" \

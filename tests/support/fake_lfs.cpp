@@ -7,12 +7,11 @@
 //   FAKE_LFS_TREE      a file of `<fid>\t<path below the mount>` lines, one per hard link, in
 //                      link order; `\n` and `\\` in a path stand for a newline and a backslash;
 //                      `<fid>\t!<message>` makes that FID fail with the message (e.g.
-//                      `!Permission denied`)
+//                      `!Permission denied`); `<fid>\t~` makes lfs hang on that FID (an RPC
+//                      that never returns)
 //   FAKE_LFS_PATTERN   for FIDs not in the tree, the path `<pattern><fid>` (e.g. data/file-);
 //                      FIDs whose object id is 0xdead are never found
 //   FAKE_LFS_DELAY_MS  time taken per FID (an MDS round trip); each answer is flushed as it comes
-//   FAKE_LFS_STALL_AFTER  after answering this many FIDs of one call, hang (an RPC that never
-//                      returns) while FIDs remain
 //   FAKE_LFS_LOG       each call appends its arguments, space-separated, as one line
 #include <getopt.h>
 #include <unistd.h>
@@ -63,6 +62,7 @@ std::string unescape(const std::string& s) {
 struct Entry {
     std::vector<std::string> links;
     std::string error;  // non-empty: this FID fails with this message
+    bool hang = false;
 };
 
 std::map<std::string, Entry> load_tree() {
@@ -76,6 +76,7 @@ std::map<std::string, Entry> load_tree() {
         Entry& e = tree[normalize(line.substr(0, tab))];
         const std::string rest = line.substr(tab + 1);
         if (!rest.empty() && rest[0] == '!') e.error = rest.substr(1);
+        else if (rest == "~") e.hang = true;
         else e.links.push_back(unescape(rest));
     }
     return tree;
@@ -164,16 +165,15 @@ int main(int argc, char** argv) {
     const auto tree = load_tree();
     const std::string pattern = env("FAKE_LFS_PATTERN");
     const auto delay = std::chrono::milliseconds(std::atol(env("FAKE_LFS_DELAY_MS", "0").c_str()));
-    const long stall_after = std::atol(env("FAKE_LFS_STALL_AFTER", "-1").c_str());
     int rc = 0;
     for (int i = optind; i < nargs; ++i) {
-        if (stall_after >= 0 && i - optind >= stall_after) std::this_thread::sleep_for(std::chrono::hours(1));
         const std::string given = args[i];
         const std::string key = normalize(given);
         if (delay.count() > 0) std::this_thread::sleep_for(delay);
         Entry found;
         if (auto it = tree.find(key); it != tree.end()) found = it->second;
         else if (!pattern.empty() && key.find(":0xdead:") == std::string::npos) found.links = {pattern + key};
+        if (found.hang) std::this_thread::sleep_for(std::chrono::hours(1));
         if (found.links.empty() && found.error.empty()) found.error = std::strerror(ENOENT);
         if (linkno >= 0 && found.error.empty()) {
             if (static_cast<std::size_t>(linkno) >= found.links.size()) found.error = std::strerror(ENOENT);

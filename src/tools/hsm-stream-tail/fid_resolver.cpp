@@ -125,11 +125,14 @@ void FidResolver::resolve(const std::vector<std::string_view>& fids) {
     bool abandon = false;    // the tail is stopping: kill the running calls too
 
     while (true) {
-        // Start calls: one at a time until the form is known (its answer decides the form).
-        const std::size_t slots = form_ == Fid2pathForm::OnePerCall ? options_.parallel_calls : 1;
-        while (!stop && !queue.empty() && active.size() < std::max<std::size_t>(slots, 1) &&
+        // Start calls, up to parallel_calls at once, but one at a time until the form is known
+        // (its answer decides the form). Batches shrink on a slow MDS (see finish()), so then
+        // several run side by side too.
+        while (!stop && !queue.empty() && active.size() < std::max<std::size_t>(options_.parallel_calls, 1) &&
                (form_known_ || active.empty())) {
-            const std::size_t n = form_ == Fid2pathForm::OnePerCall ? 1 : std::min(batch_size_, queue.size());
+            // The first call asks one FID: it finds out the form and the time per FID cheaply,
+            // before a batch is sized on it (a slow MDS would make a blind first batch long).
+            const std::size_t n = form_ == Fid2pathForm::OnePerCall || !form_known_ ? 1 : std::min(batch_size_, queue.size());
             std::vector<std::string> batch(queue.begin(), queue.begin() + static_cast<long>(n));
             std::string error;
             auto proc = ChildProcess::spawn(fid2path_argv(form_, options_.lfs, options_.mountpoint, batch), error);
@@ -237,7 +240,7 @@ FidResolver::Outcome FidResolver::finish(Call& call, bool killed, bool stopping,
         // When lfs answered others (in this call, or in calls running beside it), the trouble
         // is that FID: give it up for a while (said once) and ask the rest again, so each
         // killed call settles at least one FID and a slow lfs still gets through everything.
-        const bool answering = a.settled() > 0 || (call.form == Fid2pathForm::OnePerCall && last_output_ > call.started);
+        const bool answering = a.settled() > 0 || last_output_ > call.started;
         if (answering && !unsettled.empty()) {
             report_failure("no answer for [" + unsettled.front() + "] within " + std::to_string(options_.timeout.count()) +
                            " ms while other FIDs resolve");

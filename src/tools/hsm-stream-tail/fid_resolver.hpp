@@ -1,7 +1,7 @@
 // FID -> path through `lfs fid2path`, as every Lustre client since 2.12 answers it
 // (docs/lfs.md). The form is found out once, by trying the best one first and stepping down
-// when lfs rejects an option; batch forms send many FIDs per call, the one-FID form runs a few
-// calls at once. Answers are read as they arrive and used even when a call is killed at its
+// when lfs rejects an option; batch forms send many FIDs per call, and a few calls run at once
+// (one FID each with 2.12 and 2.14). Answers are read as they arrive and used even when a call is killed at its
 // deadline; the deadline runs from the latest answer, so a slow lfs that keeps answering is never
 // killed, and the batch size follows the measured time per FID. Only an lfs that answers nothing
 // pauses resolution. A bounded LRU cache keeps paths (and, for a while, FIDs found missing).
@@ -36,8 +36,9 @@ struct ResolverOptions {
     std::size_t cache_size = 100000;
     // Most FIDs per call: keeps the command line far below ARG_MAX (a FID is at most 40 bytes).
     std::size_t max_fids_per_call = 1000;
-    // One-FID form (2.12, 2.14): calls running at once. Each is one MDS round trip; four hide
-    // most of the latency of a busy MDS while loading it like four interactive users, not a job.
+    // Calls running at once. lfs looks FIDs up one after the other, one MDS round trip each;
+    // four calls hide most of the latency of a busy MDS while loading it like four interactive
+    // users, not a job.
     std::size_t parallel_calls = 4;
     // A FID lfs could not resolve (file removed, no link EA, failure) is asked again after this.
     std::chrono::seconds negative_ttl{60};
