@@ -1,10 +1,11 @@
 // FID -> path through `lfs fid2path`, as every Lustre client since 2.12 answers it
 // (docs/lfs.md). The form is found out once, by trying the best one first and stepping down
-// when lfs rejects an option; batch forms send many FIDs per call, and a few calls run at once
-// (one FID each with 2.12 and 2.14). Answers are read as they arrive and used even when a call is killed at its
-// deadline; the deadline runs from the latest answer, so a slow lfs that keeps answering is never
-// killed, and the batch size follows the measured time per FID. Only an lfs that answers nothing
-// pauses resolution. A bounded LRU cache keeps paths (and, for a while, FIDs found missing).
+// when lfs rejects an option; batch forms send many FIDs per call, and a few calls run at
+// once (one FID each with 2.12 and 2.14). Answers are read as they arrive and used even when
+// a call is killed at its deadline; the deadline runs from the latest answer, so a slow lfs
+// that keeps answering is never killed, and the batch size follows the measured time per FID.
+// Only an lfs that answers nothing pauses resolution. A bounded LRU cache keeps paths (and,
+// for a while, FIDs found missing).
 //
 // Not thread-safe: one tail thread owns it. Paths are returned raw (as lfs printed them);
 // escaping for display is the caller's job.
@@ -58,11 +59,8 @@ public:
     // The cached path (raw bytes as lfs printed them), or nullopt when unknown or not found.
     std::optional<std::string> path(std::string_view fid);
 
-    // For tests and logs.
     std::uint64_t calls() const { return calls_; }
-    std::uint64_t timeouts() const { return timeouts_; }
-    std::optional<Fid2pathForm> form() const { return form_known_ ? std::optional(form_) : std::nullopt; }
-    std::size_t batch_size() const { return batch_size_; }
+    std::uint64_t timeouts() const { return timeouts_; }  // calls killed at their deadline
 
 private:
     struct Entry {
