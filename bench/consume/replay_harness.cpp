@@ -305,10 +305,11 @@ int main(int argc, char** argv) {
     const double top_s = timed({bin + "/hsm-action-top", "--host", "127.0.0.1", "--port", p, "--run-once"});
     std::printf("hsm-action-top --run-once %5.2f s  %8.0f events/s\n", top_s, static_cast<double>(n) / top_s);
 
-    // A fake lfs answering every FID; a real one costs more per call, which batching amortizes.
+    // A fake 2.16 lfs answering every FID (`fid2path --print-fid --print0 <mount> <fid>...`); a
+    // real one costs more per call, which batching amortizes.
     const fs::path lfs = dir / "bin" / "lfs";
     std::ofstream(lfs) << "#!/bin/sh\necho x >> " << (dir / "calls").string()
-                       << "\nshift 3\nfor f in \"$@\"; do echo \"$f /lustre/$f\"; done\n";
+                       << "\nshift 4\nfor f in \"$@\"; do printf '%s /lustre/%s\\0' \"$f\" \"$f\"; done\n";
     ::chmod(lfs.c_str(), 0755);
     const std::string path_env = "PATH=" + (dir / "bin").string() + ":/usr/bin:/bin";
     const double tail_s = timed({bin + "/hsm-stream-tail", "--host", "127.0.0.1", "--port", p, "--run-once",

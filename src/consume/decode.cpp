@@ -121,8 +121,9 @@ bool is_json_non_object(od::document& doc) {
 }
 
 // Reads one field into `out`; optional fields of the wrong type are ignored (treated as absent),
-// required ones reject the entry.
-DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, Seen& seen) {
+// required ones reject the entry (the indices are optional when `require_index` is false).
+DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, Seen& seen,
+                        bool require_index) {
     std::string_view s;
     switch (key) {
         case Key::EventType:
@@ -135,12 +136,12 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
             seen.mdt = true;
             break;
         case Key::CatIdx:
-            if (!read_index(v, out.cat_idx)) return bad(DecodeStatus::BadType, "cat_idx");
-            seen.cat = true;
+            if (read_index(v, out.cat_idx)) seen.cat = true;
+            else if (require_index) return bad(DecodeStatus::BadType, "cat_idx");
             break;
         case Key::RecIdx:
-            if (!read_index(v, out.rec_idx)) return bad(DecodeStatus::BadType, "rec_idx");
-            seen.rec = true;
+            if (read_index(v, out.rec_idx)) seen.rec = true;
+            else if (require_index) return bad(DecodeStatus::BadType, "rec_idx");
             break;
         case Key::Fid: read_string(v, strings, out.fid); break;
         case Key::Action: read_string(v, strings, out.action); break;
@@ -159,11 +160,13 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
     return {};
 }
 
-// The rules of WIRE-FORMAT.md: event_type and mdt always; the record indices, except on a
-// Python maintenance PURGED, which names the action by action_key instead.
-DecodeResult check_required(const Event& e, const Seen& seen) {
+// The rules of the wire format: event_type and mdt always; the record indices, except on a
+// Python maintenance PURGED, which names the action by action_key instead, and except for
+// readers that only display events (require_index false), which need no record identity.
+DecodeResult check_required(const Event& e, const Seen& seen, bool require_index) {
     if (!seen.event_type) return bad(DecodeStatus::MissingKey, "event_type");
     if (!seen.mdt) return bad(DecodeStatus::MissingKey, "mdt");
+    if (!require_index) return {};
     if (seen.cat != seen.rec) return bad(DecodeStatus::MissingKey, seen.cat ? "rec_idx" : "cat_idx");
     if (!seen.cat && !(e.type == EventType::Purged && !e.action_key.empty()))
         return bad(DecodeStatus::MissingKey, "cat_idx");
@@ -172,7 +175,8 @@ DecodeResult check_required(const Event& e, const Seen& seen) {
 
 }  // namespace
 
-DecodeResult Decoder::decode(const char* json, std::size_t len, std::string& strings, Event& out) {
+DecodeResult Decoder::decode(const char* json, std::size_t len, std::string& strings, Event& out,
+                              bool require_index) {
     const EntryId keep_id = out.id;
     const std::string_view keep_stream = out.stream;
     out = Event{};
@@ -194,7 +198,7 @@ DecodeResult Decoder::decode(const char* json, std::size_t len, std::string& str
         if (auto err = std::move(field_result).get(field)) return bad(DecodeStatus::NotJson, simdjson::error_message(err));
         const Key key = classify(field.key().raw());
         if (key == Key::Other) continue;
-        if (auto r = read_field(key, field.value(), strings, out, seen); !r.ok()) return r;
+        if (auto r = read_field(key, field.value(), strings, out, seen, require_index); !r.ok()) return r;
     }
     // Anything after the object (current_location() says OUT_OF_BOUNDS at the very end) makes
     // the entry invalid, as it would be for Python's json.loads.
@@ -202,7 +206,7 @@ DecodeResult Decoder::decode(const char* json, std::size_t len, std::string& str
     if (doc.current_location().get(rest) == simdjson::SUCCESS)
         return bad(DecodeStatus::NotJson, "trailing content after the object");
     out.has_index = seen.cat && seen.rec;
-    return check_required(out, seen);
+    return check_required(out, seen, require_index);
 }
 
 }  // namespace hsm::consume::detail

@@ -36,8 +36,11 @@ public:
     // Decodes `len` bytes at `json` (readable up to json + len + kJsonPadding). Unescaped
     // strings are appended to `strings`, whose spare capacity must be at least `len` so that
     // views taken earlier stay valid; the event's views point into `strings` and `json`.
-    // Fills every field of `out` except `stream` and `id`.
-    DecodeResult decode(const char* json, std::size_t len, std::string& strings, Event& out);
+    // Fills every field of `out` except `stream` and `id`. With `require_index` false, an
+    // UPDATE or NEW without cat_idx/rec_idx is accepted too (has_index stays false): display
+    // tools need no record identity (ReaderOptions::require_index).
+    DecodeResult decode(const char* json, std::size_t len, std::string& strings, Event& out,
+                        bool require_index = true);
 
 private:
     struct Impl;

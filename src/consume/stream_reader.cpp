@@ -27,7 +27,7 @@ struct Batch::Storage {
     std::uint64_t skipped = 0;  // over the reader's life, for the log throttle
 
     // Decodes `raw` into `events`; returns the number of entries skipped.
-    std::uint64_t decode(std::vector<Event>& events, detail::RawBatch& raw);
+    std::uint64_t decode(std::vector<Event>& events, detail::RawBatch& raw, bool require_index);
 };
 
 Batch::Batch() : storage_(std::make_unique<Storage>()) {}
@@ -51,7 +51,7 @@ StreamReader::StreamReader(ReaderOptions options)
 
 StreamReader::~StreamReader() { fetcher_.reset(); }
 
-std::uint64_t Batch::Storage::decode(std::vector<Event>& events, detail::RawBatch& raw) {
+std::uint64_t Batch::Storage::decode(std::vector<Event>& events, detail::RawBatch& raw, bool require_index) {
     reply = std::move(raw.buffer);  // the events' views point into it: it lives with the batch
     streams = std::move(raw.streams);
     std::size_t total = 0;
@@ -71,7 +71,7 @@ std::uint64_t Batch::Storage::decode(std::vector<Event>& events, detail::RawBatc
             log_skip(++this->skipped, ev.stream, ev.id, "no 'data' field", "");
             continue;
         }
-        const auto r = decoder.decode(reply.data() + e.offset, e.len, strings, ev);
+        const auto r = decoder.decode(reply.data() + e.offset, e.len, strings, ev, require_index);
         if (!r.ok()) {
             ++skipped;
             log_skip(++this->skipped, ev.stream, ev.id, detail::to_string(r.status), r.what);
@@ -98,7 +98,7 @@ const Batch& StreamReader::read(std::chrono::milliseconds timeout) {
         if (shared_->spare.size() <= detail::kQueueDepth) shared_->spare.push_back(std::move(batch_.storage_->reply));
     }
     shared_->space_ready.notify_all();
-    const std::uint64_t skipped = batch_.storage_->decode(batch_.events_, raw);
+    const std::uint64_t skipped = batch_.storage_->decode(batch_.events_, raw, options_.require_index);
     std::lock_guard lock(shared_->mu);
     shared_->stats.events += batch_.events_.size();
     shared_->stats.skipped += skipped;

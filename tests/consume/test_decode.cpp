@@ -18,12 +18,12 @@ struct Decoded {
 };
 
 // Keeps the decoded views alive by returning the buffers with the event.
-std::unique_ptr<Decoded> decode(const std::string& json) {
+std::unique_ptr<Decoded> decode(const std::string& json, bool require_index = true) {
     static detail::Decoder decoder;
     auto d = std::make_unique<Decoded>();
     d->json = json + std::string(detail::kJsonPadding, '\0');
     d->strings.reserve(json.size());
-    d->result = decoder.decode(d->json.data(), json.size(), d->strings, d->event);
+    d->result = decoder.decode(d->json.data(), json.size(), d->strings, d->event, require_index);
     return d;
 }
 
@@ -115,6 +115,26 @@ TEST_CASE("decode: missing or mistyped keys are rejected and named", "[consume][
     CHECK(num_mdt->result.what == "mdt");
     auto odd_type = decode(R"({"event_type": "RENAMED", "mdt": "m", "cat_idx": 1, "rec_idx": 2})");
     CHECK(odd_type->result.status == DecodeStatus::UnknownEventType);
+}
+
+TEST_CASE("decode: a display reader accepts events without record indices", "[consume][decode]") {
+    // What the tail prints needs no record identity: an UPDATE without cat_idx is shown.
+    auto no_idx = decode(R"({"event_type": "UPDATE", "mdt": "m", "fid": "0x1:0x2:0x0", "status": "STARTED"})", false);
+    REQUIRE(no_idx->result.ok());
+    CHECK_FALSE(no_idx->event.has_index);
+    CHECK(no_idx->event.status == "STARTED");
+    auto half_idx = decode(R"({"event_type": "NEW", "mdt": "m", "cat_idx": 1})", false);
+    REQUIRE(half_idx->result.ok());
+    CHECK_FALSE(half_idx->event.has_index);
+    auto str_idx = decode(R"({"event_type": "NEW", "mdt": "m", "cat_idx": "1", "rec_idx": 2})", false);
+    REQUIRE(str_idx->result.ok());
+    CHECK_FALSE(str_idx->event.has_index);
+    auto full = decode(R"({"event_type": "NEW", "mdt": "m", "cat_idx": 1, "rec_idx": 2})", false);
+    REQUIRE(full->result.ok());
+    CHECK(full->event.has_index);
+    // What every line shows is still required.
+    CHECK(decode(R"({"mdt": "m", "status": "STARTED"})", false)->result.what == "event_type");
+    CHECK(decode(R"({"event_type": "UPDATE", "status": "STARTED"})", false)->result.what == "mdt");
 }
 
 TEST_CASE("decode: escapes are undone and optional fields are lenient", "[consume][decode]") {

@@ -1,6 +1,6 @@
 // hsm-stream-tail: a `tail -f` of the HSM action streams, one line per event with the file's
-// path. Lines are gathered for a short window and their FIDs resolved with one `lfs` call per
-// gathering, so the tail keeps up with bursts instead of forking lfs per event.
+// path. Lines are gathered for a short window and their FIDs resolved together (few `lfs` calls
+// per gathering where the client allows it), so the tail keeps up with bursts.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     using hsm::config::Type;
     static const auto schema = cli::schema_with({
         {"mountpoint", Type::String, std::string(""), "Lustre client mount point given to `lfs fid2path`."},
-        {"lfs_timeout", Type::Float, 5.0, "Seconds one `lfs fid2path` call may take.", 0.1, 600},
+        {"lfs_timeout", Type::Float, 5.0,
+         "Seconds an `lfs fid2path` call may go without answering anything before it is killed.", 0.1, 600},
         {"fid_cache_size", Type::Integer, std::int64_t{100000}, "FID paths remembered (LRU).", 1, 1e8},
     });
     hsm::config::Config cfg;
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
         ro.lfs = find_on_path("lfs");
         ro.timeout = std::chrono::milliseconds(static_cast<long>(cfg.real("lfs_timeout") * 1000));
         ro.cache_size = static_cast<std::size_t>(cfg.integer("fid_cache_size"));
+        ro.stop = &g_stop;
         if (ro.mountpoint.empty()) {
             std::fprintf(stderr, "%s: --mountpoint must be given on the command line or in the configuration "
                          "(or use --no-resolve)\n", kTool);
@@ -155,6 +157,9 @@ int main(int argc, char** argv) {
     options.start = from_beginning || settings.run_once ? StartAt::Beginning : StartAt::Now;
     options.follow = !settings.run_once;
     options.reconnect = !settings.run_once;
+    // A line shows time, MDT, action, status and path: no record identity is needed, so an
+    // event without cat_idx/rec_idx is printed like any other (the Python tail prints it too).
+    options.require_index = false;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::fprintf(stderr, "Tailing streams with prefix '%s:*'. Press Ctrl+C to exit.\n",

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "consume/cli/escape.hpp"
 #include "consume/cli/tool_options.hpp"
 
 namespace hsm::consume::tail {
@@ -57,15 +58,17 @@ bool Filter::hidden(const Event& e) const {
 }
 
 std::string format_line(const TailLine& line, PathMode mode, const std::string& path, bool color) {
-    std::string status = pad(line.status.empty() ? "?" : line.status, 8);
+    // Every field comes from outside (a stream entry, lfs): control bytes are shown escaped.
+    using consume::cli::escape_control;
+    std::string status = pad(line.status.empty() ? "?" : escape_control(line.status), 8);
     if (const char* c = color ? status_color(line.status) : nullptr) status = c + status + kReset;
-    std::string out = consume::cli::local_time_text(line.timestamp) + " [" + (line.mdt.empty() ? "?" : line.mdt) + "] " +
-                      pad(line.label.empty() ? "?" : line.label, 8) + " " + status;
+    std::string out = consume::cli::local_time_text(line.timestamp) + " [" + (line.mdt.empty() ? "?" : escape_control(line.mdt)) +
+                      "] " + pad(line.label.empty() ? "?" : escape_control(line.label), 8) + " " + status;
     switch (mode) {
         case PathMode::None: break;
-        case PathMode::Resolved: out += " -> " + path; break;
-        case PathMode::Unresolved: out += " -> (path for " + line.fid + " not found)"; break;
-        case PathMode::Raw: out += " -> [" + line.fid + "]"; break;
+        case PathMode::Resolved: out += " -> " + escape_control(path); break;
+        case PathMode::Unresolved: out += " -> (path for " + escape_control(line.fid) + " not found)"; break;
+        case PathMode::Raw: out += " -> [" + escape_control(line.fid) + "]"; break;
     }
     const std::string id = "(id: " + line.id + ")";
     out += " " + (color ? kDim + id + kReset : id);

@@ -28,7 +28,8 @@ std::string_view to_string(EventType type);  // "NEW", "UPDATE", "PURGED"
 
 // A valid event: `event_type` is NEW/UPDATE/PURGED, `mdt` is present, and either the record
 // indices are present or (a Python maintenance PURGED) `action_key` is. Entries that fail these
-// checks never reach consumers; the reader skips and counts them.
+// checks never reach consumers; the reader skips and counts them. (A reader made with
+// ReaderOptions::require_index false also delivers events without indices, has_index false.)
 struct Event {
     std::string_view stream;  // "hsm:actions:elm-MDT0003"
     EntryId id;

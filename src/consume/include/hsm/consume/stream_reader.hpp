@@ -35,6 +35,10 @@ struct ReaderOptions {
     // false: the first connection failure is final (failed() turns true); tools that must
     // report an unreachable Redis, like hsm-stream-stats, use it instead of retrying forever.
     bool reconnect = true;
+    // true: an entry without cat_idx/rec_idx (other than a Python maintenance PURGED) is skipped
+    // and counted, since consumers that track live actions key them by those indices. false:
+    // it is delivered with has_index false, for tools that only display events (the tail).
+    bool require_index = true;
     // Entries per XREAD reply, shared among the streams read (each asks for at least 500):
     // large enough that a replay is not bound by round trips, small enough that a reply stays
     // a few megabytes (an entry is about 600 bytes) however many MDTs there are.
