@@ -159,7 +159,7 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
     return {};
 }
 
-// The rules of WIRE-FORMAT.md: event_type and mdt always; the record indices, except on a
+// The rules of docs/wire-format.md: event_type and mdt always; the record indices, except on a
 // Python maintenance PURGED, which names the action by action_key instead.
 DecodeResult check_required(const Event& e, const Seen& seen) {
     if (!seen.event_type) return bad(DecodeStatus::MissingKey, "event_type");

@@ -15,7 +15,7 @@
 
 namespace hsm::sim {
 
-// ---- One record, as the kernel prints it (see ../shared/LUSTRE-ACTIONS.md) ----
+// ---- One record, as the kernel prints it (see docs/lustre-actions.md) ----
 
 enum class Action : std::uint8_t { Noop, Archive, Restore, Remove, Cancel, Unknown };
 enum class Status : std::uint8_t { Waiting, Started, Succeed, Failed, Canceled, Unknown };
