@@ -7,7 +7,7 @@ cd "$root" || exit 2
 status=0
 files=$(git ls-files 2>/dev/null || find . -type f -not -path './build*' -not -path './.git/*')
 # shellcheck disable=SC2086
-if grep -nE '(\.\./)+shared/|WIRE-FORMAT\.md|LUSTRE-ACTIONS\.md' $files /dev/null | grep -v '^tests/docs/'; then
+if grep -nE '(\.\./)+shared/|WIRE-FORMAT\.md|LUSTRE-ACTIONS\.md' $files /dev/null | grep -v -e '^tests/docs/' -e '^\./tests/docs/'; then
     echo "error: the lines above point to ../shared or its files; point to docs/ instead" >&2
     status=1
 fi
