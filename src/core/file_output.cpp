@@ -1,4 +1,4 @@
-// Whole-file writes by the rules of file_output.hpp. Plain POSIX calls: rename(2), mkstemp(3) and
+// Whole-file writes by the rules of file_output.hpp. Plain POSIX calls: rename(2), open(O_EXCL) and
 // fchmod/fchown are what make "atomic, unique, mode kept" true, and std::filesystem hides them.
 #include "core/file_output.hpp"
 
@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <random>
 
 namespace hsm::files {
 
@@ -20,11 +22,22 @@ std::string failure(std::string_view step, const std::string& file, int err) {
     return std::string(step) + " " + file + ": " + std::strerror(err);
 }
 
-mode_t current_umask() {
-    // umask(2) can only be read by setting it; put it back at once.
-    const mode_t m = ::umask(022);
-    ::umask(m);
-    return m;
+// A temp file of our own beside the target: O_EXCL on a random name, retried on a collision. Not
+// mkstemp: that creates 0600, and learning the umask to compute a new file's mode would mean
+// calling umask(2), which changes it for every thread of the process for a moment.
+int create_temp(const std::filesystem::path& target, mode_t mode, std::string& tmp) {
+    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    thread_local std::mt19937_64 rng{std::random_device{}() ^ (static_cast<std::uint64_t>(::getpid()) << 32)};
+    const std::string base =
+        (target.parent_path() / ("." + target.filename().string() + ".")).string();
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        tmp = base;
+        for (int i = 0; i < 8; ++i) tmp += kAlphabet[rng() % (sizeof kAlphabet - 1)];
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
 }
 
 void sync_directory(const std::filesystem::path& dir) {
@@ -53,19 +66,19 @@ bool write_in_place(const std::filesystem::path& target, const ContentWriter& co
 
 bool replace_regular(const std::filesystem::path& target, const struct stat* old,
                      const ContentWriter& content, const WriteOptions& options, std::string& why) {
-    // Beside the target (same file system, so rename is atomic), hidden, unique per call.
+    // Beside the target (same file system, so rename is atomic), hidden, unique per call. A new
+    // file gets new_file_mode under the umask (open applies it); a replacement gets the mode of
+    // the file it replaces, and its owner when we are allowed to (root rewriting a file another
+    // user reads).
     const std::filesystem::path dir = target.parent_path();
-    std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
-    const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+    std::string tmp;
+    const int fd = create_temp(target, old ? (old->st_mode & 07777) : options.new_file_mode, tmp);
     if (fd < 0) {
         why = failure("cannot create a temp file in", dir.empty() ? "." : dir.string(), errno);
         return false;
     }
     bool ok = true;
-    // mkstemp creates 0600: give the file the mode it replaces (or a new file's), and keep the
-    // owner when we are allowed to (root rewriting a file another user reads).
-    const mode_t mode = old ? (old->st_mode & 07777) : (options.new_file_mode & ~current_umask());
-    if (::fchmod(fd, mode) != 0) {
+    if (old && ::fchmod(fd, old->st_mode & 07777) != 0) {  // open's mode was cut by the umask
         why = failure("cannot chmod", tmp, errno);
         ok = false;
     }

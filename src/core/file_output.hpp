@@ -3,8 +3,8 @@
 // replace. One implementation for every writer, so the rules below hold everywhere:
 // - symlinks are followed: the link stays, its target gets the new content;
 // - a regular file (or nothing) at the target is replaced atomically: the bytes go to a unique
-//   temp file beside it (mkstemp, so two writers never share one), then rename(2) over it; the
-//   replaced file's mode is kept (and its owner, when we may chown);
+//   temp file beside it (a random name created with O_EXCL, so two writers never share one),
+//   then rename(2) over it; the replaced file's mode is kept (and its owner, when we may chown);
 // - anything else (a character or block device such as /dev/null, a FIFO) is written in place,
 //   never replaced; a directory or a socket is an error.
 #pragma once
