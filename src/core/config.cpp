@@ -47,6 +47,25 @@ double as_number(const Value& v) {
     return NAN;
 }
 
+// Text from the file or the command line, made safe to print: messages go to a terminal or the
+// journal, where control bytes (an escape sequence in a quoted key) must not act.
+std::string shown(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
 bool same_ignoring_case(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -204,7 +223,7 @@ void Config::set(std::string_view key, const Value& v, std::string_view origin) 
         const auto it = std::find_if(k.choices.begin(), k.choices.end(),
                                      [&](std::string_view c) { return same_ignoring_case(c, text); });
         if (it == k.choices.end())
-            throw ConfigError(std::string(origin) + ": key '" + std::string(key) + "' = \"" + text +
+            throw ConfigError(std::string(origin) + ": key '" + std::string(key) + "' = \"" + shown(text) +
                               "\" is not one of " + list_choices(k.choices) + " (any case)");
         stored = std::string(*it);
     }
@@ -232,11 +251,13 @@ Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, 
         table = toml::parse_file(file.string());
     } catch (const toml::parse_error& e) {
         const std::size_t line = e.source().begin.line;
-        throw ConfigError(file.string() + ":" + std::to_string(line) + ": invalid TOML: " +
-                          std::string(e.description()) + syntax_hint(file, line));
+        throw ConfigError(shown(file.string()) + ":" + std::to_string(line) + ": invalid TOML: " +
+                          shown(e.description()) + shown(syntax_hint(file, line)));
     }
+    // toml++ iterates keys in name order; notices are given in the file's line order.
+    std::vector<std::pair<std::size_t, Notice>> found;
     for (const auto& [key, node] : table) {
-        const std::string where = file.string() + ":" + std::to_string(node.source().begin.line);
+        const std::string where = shown(file.string()) + ":" + std::to_string(node.source().begin.line);
         const std::string_view name = key.str();
         const KeySpec* spec = nullptr;
         for (const auto& k : schema)
@@ -245,20 +266,21 @@ Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, 
             const auto retired = std::find_if(retired_keys().begin(), retired_keys().end(),
                                               [&](const RetiredKey& r) { return r.name == name; });
             if (retired != retired_keys().end()) {
-                cfg.add_notice({true, where + ": key '" + std::string(name) +
+                found.push_back({node.source().begin.line, {true, where + ": key '" + std::string(name) +
                                           "' is from the Python version and is ignored: " +
-                                          std::string(retired->replaced_by)});
+                                          std::string(retired->replaced_by)}});
                 continue;
             }
             const auto sibling = std::find_if(sibling_keys().begin(), sibling_keys().end(),
                                               [&](const SiblingKey& k) { return k.name == name; });
             if (sibling != sibling_keys().end()) {
-                cfg.add_notice({false, where + ": key '" + std::string(name) + "' is for " +
-                                           std::string(sibling->tools) + "; ignored here"});
+                found.push_back({node.source().begin.line, {false, where + ": key '" + std::string(name) +
+                                                                    "' is for " + std::string(sibling->tools) +
+                                                                    "; ignored here"}});
                 continue;
             }
             const std::string near = nearest_key(name, schema);
-            throw ConfigError(where + ": unknown key '" + std::string(name) + "'" +
+            throw ConfigError(where + ": unknown key '" + shown(name) + "'" +
                               (near.empty() ? std::string() : " (did you mean '" + near + "'?)"));
         }
         auto v = convert(node, spec->type);
@@ -267,6 +289,8 @@ Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, 
                               std::string(type_name(spec->type)));
         cfg.set(spec->name, *v, where);
     }
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [line, notice] : found) cfg.add_notice(std::move(notice));
     return cfg;
 }
 

@@ -267,6 +267,8 @@ TEST_CASE("config: a sibling tool's key in a shared file is accepted with a noti
     std::string all;
     for (const auto& n : cfg.notices()) all += n.text + "\n";
     CHECK_THAT(all, Catch::Contains(file + ":1: key 'mountpoint' is for hsm-stream-tail"));
+    CHECK_THAT(cfg.notices()[0].text, Catch::Contains("'mountpoint'"));  // in the file's order
+    CHECK_THAT(cfg.notices()[2].text, Catch::Contains("'interval'"));
     CHECK_THAT(all, Catch::Contains("'poll_interval' is for hsm-action-shipper"));
     CHECK_THAT(all, Catch::Contains("'interval' is for hsm-action-top"));
 }
@@ -309,4 +311,14 @@ TEST_CASE("config: unquoted strings and YAML syntax get a hint with file and lin
     load_tool("redis_host = \"unterminated\n", err);
     CHECK_THAT(err, Catch::Contains("invalid TOML"));
     CHECK_THAT(err, !Catch::Contains("hint"));
+}
+
+TEST_CASE("config: control bytes from the file are escaped in messages", "[core][config]") {
+    std::string err;
+    load_tool("\"evil\\u001b[2Jkey\" = 1\n", err);
+    CHECK_THAT(err, Catch::Contains("evil\\x1b[2Jkey"));
+    CHECK(err.find('\x1b') == std::string::npos);
+    load_tool("log_level = \"\\u001b[31mred\"\n", err);
+    CHECK_THAT(err, Catch::Contains("\\x1b[31mred"));
+    CHECK(err.find('\x1b') == std::string::npos);
 }
