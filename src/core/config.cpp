@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "core/suite_keys.hpp"
@@ -119,9 +118,21 @@ std::string syntax_hint(const std::filesystem::path& file, std::size_t line_no) 
     for (std::size_t i = 0; i < line_no && std::getline(in, line); ++i) {
     }
     if (!in) return {};
-    static const std::regex yaml(R"(^\s*([A-Za-z0-9_-]+)\s*:\s*(.*?)\s*$)");
-    static const std::regex bare(R"(^\s*([A-Za-z0-9_-]+)\s*=\s*(.*?)\s*$)");
-    std::smatch m;
+    // `<spaces>key<spaces>(:|=)<spaces>value<spaces>`, by hand (the shape is that simple).
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    auto is_key_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+    std::size_t i = 0;
+    while (i < line.size() && is_space(line[i])) ++i;
+    const std::size_t key_begin = i;
+    while (i < line.size() && is_key_char(line[i])) ++i;
+    const std::string key = line.substr(key_begin, i - key_begin);
+    while (i < line.size() && is_space(line[i])) ++i;
+    if (key.empty() || i == line.size() || (line[i] != ':' && line[i] != '=')) return {};
+    const bool yaml = line[i] == ':';
+    ++i;
+    while (i < line.size() && is_space(line[i])) ++i;
+    std::string value = line.substr(i);
+    while (!value.empty() && is_space(value.back())) value.pop_back();
     auto quoted = [](std::string v) {
         if (const auto hash = v.find(" #"); hash != std::string::npos) v.resize(hash);
         while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
@@ -132,14 +143,11 @@ std::string syntax_hint(const std::filesystem::path& file, std::size_t line_no) 
         }
         return out + "\"";
     };
-    if (std::regex_match(line, m, yaml))
-        return " (hint: TOML writes `key = value`, and strings need quotes: " + m[1].str() + " = " +
-               (m[2].str().empty() || m[2].str()[0] == '"' ? m[2].str() : quoted(m[2].str())) + ")";
-    if (std::regex_match(line, m, bare)) {
-        const std::string v = m[2].str();
-        if (!v.empty() && v[0] != '"' && v[0] != '\'' && v[0] != '[' && v[0] != '{')
-            return " (hint: strings need quotes in TOML: " + m[1].str() + " = " + quoted(v) + ")";
-    }
+    if (yaml)
+        return " (hint: TOML writes `key = value`, and strings need quotes: " + key + " = " +
+               (value.empty() || value[0] == '"' ? value : quoted(value)) + ")";
+    if (!value.empty() && value[0] != '"' && value[0] != '\'' && value[0] != '[' && value[0] != '{')
+        return " (hint: strings need quotes in TOML: " + key + " = " + quoted(value) + ")";
     return {};
 }
 
