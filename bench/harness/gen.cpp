@@ -1,26 +1,25 @@
 // hsm-bench-gen: writes the end-to-end harness's MDT tree, <root>/<fsname>-MDT<i>/hsm/actions
 // with N real-format lines each (hsm_bench_input, i.e. hsm_sim when built), or rewrites those
-// files with 1 status in K changed. Atomic (temp + rename) so a running shipper never sees a mix.
+// files with 1 status in K changed. Atomic (unique temp file + rename) so a running shipper never sees a mix.
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "core/file_output.hpp"
 #include "input.hpp"
 
 namespace {
 
+// The suite's one whole-file writer (core/file_output.hpp): unique temp file, links followed.
 void write_atomic(const std::filesystem::path& file, const std::string& content) {
-    std::filesystem::create_directories(file.parent_path());
-    const std::filesystem::path tmp = file.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(content.data(), static_cast<std::streamsize>(content.size()));
-        if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    }
-    std::filesystem::rename(tmp, file);
+    hsm::files::WriteOptions options;
+    options.new_file_mode = 0644;
+    options.create_parents = true;
+    std::string why;
+    if (!hsm::files::write_file(file, content, options, why)) throw std::runtime_error(why);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-$here/../../build-bench}
-LINES=${LINES:-350000}        # one large site's live actions (LUSTRE-ACTIONS.md: 351,204)
+LINES=${LINES:-350000}        # one large site's live actions (docs/lustre-actions.md: 351,204)
 BIG_MDTS=${BIG_MDTS:-4}         # 0: skip the 1,000,000-line run
 BIG_LINES=${BIG_LINES:-250000}  # x 4 MDTs = 1,000,000
 CYCLES=${CYCLES:-10}          # no-change cycles timed after the initial load

@@ -12,7 +12,7 @@
 
 namespace {
 
-// A large site's live record count (../../shared/LUSTRE-ACTIONS.md: 351,204 in the product page).
+// A large site's live record count (docs/lustre-actions.md: 351,204 in the product page).
 constexpr std::size_t kLines = 350'000;
 
 const std::string& content() {

@@ -1,6 +1,6 @@
 // Benchmark inputs: whole hsm/actions files of N real-format (kernel) lines, rendered by the
 // simulator (hsm_sim) when it is built, else by a local formatter of the same line format
-// (../../shared/LUSTRE-ACTIONS.md), plus a deterministic "1% of records changed status" edit.
+// (docs/lustre-actions.md), plus a deterministic "1% of records changed status" edit.
 #pragma once
 
 #include <cstddef>

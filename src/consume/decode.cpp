@@ -160,7 +160,7 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
     return {};
 }
 
-// The rules of the wire format: event_type and mdt always; the record indices, except on a
+// The rules of docs/wire-format.md: event_type and mdt always; the record indices, except on a
 // Python maintenance PURGED, which names the action by action_key instead, and except for
 // readers that only display events (require_index false), which need no record identity.
 DecodeResult check_required(const Event& e, const Seen& seen, bool require_index) {

@@ -2,8 +2,13 @@
 // which is what makes "file:line: key" errors possible.
 #include "config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <fstream>
 #include <sstream>
+
+#include "core/suite_keys.hpp"
 
 #include <toml++/toml.h>
 
@@ -39,6 +44,111 @@ double as_number(const Value& v) {
     if (std::holds_alternative<std::int64_t>(v)) return static_cast<double>(std::get<std::int64_t>(v));
     if (std::holds_alternative<double>(v)) return std::get<double>(v);
     return NAN;
+}
+
+// Text from the file or the command line, made safe to print: messages go to a terminal or the
+// journal, where control bytes (an escape sequence in a quoted key) must not act.
+std::string shown(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string list_choices(std::span<const std::string_view> choices) {
+    std::string out;
+    for (std::size_t i = 0; i < choices.size(); ++i) {
+        if (i) out += i + 1 == choices.size() ? " or " : ", ";
+        out += choices[i];
+    }
+    return out;
+}
+
+// Levenshtein distance, for "did you mean": keys are short, so the quadratic table is nothing.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// The known key nearest to a misspelt one, when it is near enough to be what was meant
+// (a third of the key's length, at least 2 edits: `redis_hots` -> `redis_host`).
+std::string nearest_key(std::string_view key, std::span<const KeySpec> schema) {
+    std::string best;
+    std::size_t best_d = std::max<std::size_t>(2, key.size() / 3) + 1;
+    auto consider = [&](std::string_view name) {
+        const std::size_t d = edit_distance(key, name);
+        if (d < best_d) best_d = d, best = std::string(name);
+    };
+    for (const auto& k : schema) consider(k.name);
+    for (const auto& k : sibling_keys()) consider(k.name);
+    return best;
+}
+
+// toml++ reports `key = /lustre` as "could not determine value type": say what was meant. Looks
+// at the offending line only; no hint when it does not look like one of these habits.
+std::string syntax_hint(const std::filesystem::path& file, std::size_t line_no) {
+    std::ifstream in(file);
+    std::string line;
+    for (std::size_t i = 0; i < line_no && std::getline(in, line); ++i) {
+    }
+    if (!in) return {};
+    // `<spaces>key<spaces>(:|=)<spaces>value<spaces>`, by hand (the shape is that simple).
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    auto is_key_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+    std::size_t i = 0;
+    while (i < line.size() && is_space(line[i])) ++i;
+    const std::size_t key_begin = i;
+    while (i < line.size() && is_key_char(line[i])) ++i;
+    const std::string key = line.substr(key_begin, i - key_begin);
+    while (i < line.size() && is_space(line[i])) ++i;
+    if (key.empty() || i == line.size() || (line[i] != ':' && line[i] != '=')) return {};
+    const bool yaml = line[i] == ':';
+    ++i;
+    while (i < line.size() && is_space(line[i])) ++i;
+    std::string value = line.substr(i);
+    while (!value.empty() && is_space(value.back())) value.pop_back();
+    auto quoted = [](std::string v) {
+        if (const auto hash = v.find(" #"); hash != std::string::npos) v.resize(hash);
+        while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+        std::string out = "\"";
+        for (char c : v) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        return out + "\"";
+    };
+    if (yaml)
+        return " (hint: TOML writes `key = value`, and strings need quotes: " + key + " = " +
+               (value.empty() || value[0] == '"' ? value : quoted(value)) + ")";
+    if (!value.empty() && value[0] != '"' && value[0] != '\'' && value[0] != '[' && value[0] != '{')
+        return " (hint: strings need quotes in TOML: " + key + " = " + quoted(value) + ")";
+    return {};
 }
 
 // Converts a TOML node to the declared type; integers are accepted where floats are declared
@@ -116,6 +226,15 @@ void Config::set(std::string_view key, const Value& v, std::string_view origin) 
     if (!type_ok)
         throw ConfigError(std::string(origin) + ": key '" + std::string(key) + "' must be a " +
                           std::string(type_name(k.type)));
+    if (k.type == Type::String && !k.choices.empty()) {
+        const std::string& text = std::get<std::string>(stored);
+        const auto it = std::find_if(k.choices.begin(), k.choices.end(),
+                                     [&](std::string_view c) { return same_ignoring_case(c, text); });
+        if (it == k.choices.end())
+            throw ConfigError(std::string(origin) + ": key '" + std::string(key) + "' = \"" + shown(text) +
+                              "\" is not one of " + list_choices(k.choices) + " (any case)");
+        stored = std::string(*it);
+    }
     if (k.type == Type::Integer || k.type == Type::Float) {
         double d = as_number(stored);
         if (!(d >= k.min && d <= k.max)) {
@@ -139,21 +258,47 @@ Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, 
     try {
         table = toml::parse_file(file.string());
     } catch (const toml::parse_error& e) {
-        throw ConfigError(file.string() + ":" + std::to_string(e.source().begin.line) +
-                          ": invalid TOML: " + std::string(e.description()));
+        const std::size_t line = e.source().begin.line;
+        throw ConfigError(shown(file.string()) + ":" + std::to_string(line) + ": invalid TOML: " +
+                          shown(e.description()) + shown(syntax_hint(file, line)));
     }
+    // toml++ iterates keys in name order; notices are given in the file's line order.
+    std::vector<std::pair<std::size_t, Notice>> found;
     for (const auto& [key, node] : table) {
-        const std::string where = file.string() + ":" + std::to_string(node.source().begin.line);
+        const std::string where = shown(file.string()) + ":" + std::to_string(node.source().begin.line);
+        const std::string_view name = key.str();
         const KeySpec* spec = nullptr;
         for (const auto& k : schema)
-            if (k.name == key.str()) spec = &k;
-        if (!spec) throw ConfigError(where + ": unknown key '" + std::string(key.str()) + "'");
+            if (k.name == name) spec = &k;
+        if (!spec) {
+            const auto retired = std::find_if(retired_keys().begin(), retired_keys().end(),
+                                              [&](const RetiredKey& r) { return r.name == name; });
+            if (retired != retired_keys().end()) {
+                found.push_back({node.source().begin.line, {true, where + ": key '" + std::string(name) +
+                                          "' is from the Python version and is ignored: " +
+                                          std::string(retired->replaced_by)}});
+                continue;
+            }
+            const auto sibling = std::find_if(sibling_keys().begin(), sibling_keys().end(),
+                                              [&](const SiblingKey& k) { return k.name == name; });
+            if (sibling != sibling_keys().end()) {
+                found.push_back({node.source().begin.line, {false, where + ": key '" + std::string(name) +
+                                                                    "' is for " + std::string(sibling->tools) +
+                                                                    "; ignored here"}});
+                continue;
+            }
+            const std::string near = nearest_key(name, schema);
+            throw ConfigError(where + ": unknown key '" + shown(name) + "'" +
+                              (near.empty() ? std::string() : " (did you mean '" + near + "'?)"));
+        }
         auto v = convert(node, spec->type);
         if (!v)
             throw ConfigError(where + ": key '" + std::string(key.str()) + "' must be a " +
                               std::string(type_name(spec->type)));
         cfg.set(spec->name, *v, where);
     }
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [line, notice] : found) cfg.add_notice(std::move(notice));
     return cfg;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace hsm::config {
 
@@ -26,6 +27,17 @@ struct KeySpec {
     std::string_view help;
     double min = -1e300;  // inclusive bounds for Integer/Float keys
     double max = 1e300;
+    // String keys with a closed set of values: matched in any case and stored as spelled here
+    // (`log_level = "INFO"`, the Python version's habit, gives "info"). Empty: any string.
+    std::span<const std::string_view> choices = {};
+};
+
+// What loading a file had to say without failing: a retired key (ignored, with what replaced
+// it) or a key of a sibling tool in a shared file (ignored). Tools log these once logging is up:
+// `warning` ones as warnings, the others as info.
+struct Notice {
+    bool warning;
+    std::string text;  // "file:line: key '...' ..."
 };
 
 // Thrown at start-up only (never on a hot path). what() names the file, the line and the key.
@@ -50,17 +62,24 @@ public:
     void set(std::string_view key, const Value& value, std::string_view origin = "command line");
 
     std::span<const KeySpec> schema() const { return schema_; }
+    const std::vector<Notice>& notices() const { return notices_; }
+    void add_notice(Notice n) { notices_.push_back(std::move(n)); }
 
 private:
     const KeySpec& spec(std::string_view key) const;
     const Value& value(std::string_view key) const;
     std::span<const KeySpec> schema_;
     std::map<std::string, Value, std::less<>> values_;
+    std::vector<Notice> notices_;
 };
 
 // Reads a TOML file against `schema`. A missing file is an error only when `must_exist` (the
-// user named it); otherwise the defaults are returned. Unknown keys, wrong types and values
-// out of bounds raise ConfigError naming the file, line and key.
+// user named it); otherwise the defaults are returned. Wrong types, values out of bounds or not
+// among the choices, and unknown keys raise ConfigError naming the file, line and key (an unknown
+// key names the nearest known one: a typo). Keys the suite knows elsewhere (suite_keys.hpp:
+// retired Python-version keys, sibling tools' keys) are ignored with a Notice instead. A TOML
+// syntax error on a line that looks like `key = bare words` or `key: value` carries a hint (the
+// habits of YAML files carried over from the Python version).
 Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, bool must_exist);
 
 // Markdown table of the keys (name, type, default, help) for the README and `--config-reference`.

@@ -1,4 +1,4 @@
-// Names of event types as they appear on the wire (../shared/WIRE-FORMAT.md).
+// Names of event types as they appear on the wire (docs/wire-format.md).
 #include "event.hpp"
 
 namespace hsm {

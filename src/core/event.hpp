@@ -20,7 +20,7 @@ enum EventFlag : std::uint8_t {
     kRefresh = 2,          // re-published so trimming can advance: "refresh": true
 };
 
-// A record's identity on its MDT: `idx=C/R` (see ../shared/LUSTRE-ACTIONS.md).
+// A record's identity on its MDT: `idx=C/R` (see docs/lustre-actions.md).
 struct RecordKey {
     std::uint32_t cat_idx = 0;
     std::uint32_t rec_idx = 0;

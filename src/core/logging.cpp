@@ -1,17 +1,45 @@
 // spdlog set-up shared by the tools (see logging.hpp).
 #include "logging.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace hsm {
 
+namespace {
+
+// kLogLevels -> spdlog's level; nullopt for an unknown name.
+std::optional<spdlog::level::level_enum> parse_level(std::string level) {
+    std::transform(level.begin(), level.end(), level.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (level == "trace") return spdlog::level::trace;
+    if (level == "debug") return spdlog::level::debug;
+    if (level == "info") return spdlog::level::info;
+    if (level == "warning" || level == "warn") return spdlog::level::warn;
+    if (level == "error") return spdlog::level::err;
+    if (level == "critical" || level == "fatal") return spdlog::level::critical;
+    if (level == "off") return spdlog::level::off;
+    return std::nullopt;
+}
+
+}  // namespace
+
+config::KeySpec log_level_key(std::string_view default_level, std::string_view help) {
+    return {"log_level", config::Type::String, std::string(default_level), help, -1e300, 1e300, kLogLevels};
+}
+
 bool setup_logging(const std::string& level, const std::string& log_file, const std::string& name) {
-    const std::string lvl = level == "warning" ? "warn" : level;
-    const auto parsed = spdlog::level::from_str(lvl);
-    if (parsed == spdlog::level::off && lvl != "off") {
-        spdlog::error("unknown log_level '{}'", level);
+    // Before a logger exists spdlog's default one writes to stdout, which may be a report: errors
+    // here go to stderr by hand.
+    const auto parsed = parse_level(level);
+    if (!parsed) {
+        std::fprintf(stderr, "%s: unknown log level '%s' (trace, debug, info, warning, error, critical or off)\n",
+                     name.c_str(), level.c_str());
         return false;
     }
     try {
@@ -21,15 +49,24 @@ bool setup_logging(const std::string& level, const std::string& log_file, const 
         else
             logger = std::make_shared<spdlog::logger>(
                 name, std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file));
-        logger->set_level(parsed);
+        logger->set_level(*parsed);
         logger->flush_on(spdlog::level::info);
         logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [%n] %v");
         spdlog::set_default_logger(logger);
     } catch (const spdlog::spdlog_ex& e) {
-        spdlog::error("cannot open log_file '{}': {}", log_file, e.what());
+        std::fprintf(stderr, "%s: cannot open log_file '%s': %s\n", name.c_str(), log_file.c_str(), e.what());
         return false;
     }
     return true;
+}
+
+void log_config_notices(const config::Config& cfg) {
+    for (const auto& n : cfg.notices()) {
+        if (n.warning)
+            spdlog::warn("{}", n.text);
+        else
+            spdlog::info("{}", n.text);
+    }
 }
 
 }  // namespace hsm

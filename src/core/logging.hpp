@@ -2,11 +2,25 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include "core/config.hpp"
 
 namespace hsm {
 
-// level: trace|debug|info|warning|error|critical. Returns false (and logs why to stderr) when the
-// level is unknown or the file cannot be opened.
+// The accepted `log_level` values, matched in any case: spdlog's names plus the Python logging
+// names a migrated file or habit brings (WARNING, WARN, CRITICAL, FATAL).
+inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info",     "warning", "warn",
+                                                   "error", "critical", "fatal", "off"};
+
+// The `log_level` entry of a tool's key table, with kLogLevels as its choices.
+config::KeySpec log_level_key(std::string_view default_level, std::string_view help);
+
+// level: one of kLogLevels, any case. Returns false (with the reason on stderr, never stdout) when
+// the level is unknown or the file cannot be opened.
 bool setup_logging(const std::string& level, const std::string& log_file, const std::string& name);
+
+// Logs what loading the configuration noticed (retired or sibling keys): call after setup_logging.
+void log_config_notices(const config::Config& cfg);
 
 }  // namespace hsm

@@ -29,7 +29,7 @@ namespace hsm {
 // good by the event queue's blocks, and pushed the daemon past its 64 MB budget.)
 inline constexpr std::uint32_t kMaxLinesInFlight = 16 * 1024;
 // One read(2) into a buffer of this size is one batch: large enough that the kernel file is
-// walked few times (../shared/LUSTRE-ACTIONS.md) and queue operations are noise.
+// walked few times (docs/lustre-actions.md) and queue operations are noise.
 inline constexpr std::size_t kReadBufferBytes = 1 << 20;
 
 // One parsed line, as offsets into its batch's buffer.

@@ -30,7 +30,7 @@ public:
 
     // Ends a pass. After a complete pass 1 it counts the committed records the read did not print
     // (the caller re-reads when there are any: a single read is no proof of removal,
-    // ../shared/LUSTRE-ACTIONS.md); after a complete pass 2 it emits PURGED for those the re-read
+    // docs/lustre-actions.md); after a complete pass 2 it emits PURGED for those the re-read
     // lacked too. An incomplete pass purges nothing.
     DiffReport finish_pass(const ReadBatch& final_batch, const EventSink& emit);
 

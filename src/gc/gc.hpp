@@ -32,7 +32,7 @@ struct ReplayResult {
 
 // Replays `key` from its start up to `until` (inclusive; empty = to the end) in chunks of
 // `chunk` entries per XRANGE, so each call returns a bounded reply. Copes with Python-written
-// streams (../shared/WIRE-FORMAT.md): maintenance PURGED events without indices remove by
+// streams (docs/wire-format.md): maintenance PURGED events without indices remove by
 // action_key, MD5 hashes are ignored (the fingerprint is recomputed from `raw`).
 ReplayResult replay_stream(RedisConnection& redis, const std::string& key, const std::string& mdt,
                            StreamId until = {}, std::size_t chunk = 10000);

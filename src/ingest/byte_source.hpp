@@ -27,7 +27,7 @@ public:
 
 // Opens files with open(2) and reads them sequentially with read(2): one descriptor per pass,
 // no seeking, because the kernel file re-walks the llog for every read call it cannot satisfy
-// (../shared/LUSTRE-ACTIONS.md, "How a read behaves").
+// (docs/lustre-actions.md, "How a read behaves").
 class FileOpener final : public SourceOpener {
 public:
     std::unique_ptr<ByteSource> open(const std::filesystem::path& path, std::string& error) override;

@@ -1,5 +1,5 @@
 // Parses one hsm/actions line into the fields the shipper needs. Pure: bytes in, values out, no
-// I/O and no allocation, so it is tested by feeding it strings (../shared/LUSTRE-ACTIONS.md).
+// I/O and no allocation, so it is tested by feeding it strings (docs/lustre-actions.md).
 #pragma once
 
 #include <cstdint>

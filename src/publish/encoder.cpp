@@ -1,4 +1,4 @@
-// The event JSON of ../shared/WIRE-FORMAT.md, written by hand into a reused buffer: it is the one
+// The event JSON of docs/wire-format.md, written by hand into a reused buffer: it is the one
 // per-event cost on the shipping path, and every string goes through json::append_string so any
 // bytes in a line still give valid JSON.
 #include "core/json.hpp"

@@ -1,4 +1,4 @@
-// The publish stage: encodes events as the JSON of ../shared/WIRE-FORMAT.md and sends them as
+// The publish stage: encodes events as the JSON of docs/wire-format.md and sends them as
 // pipelined `XADD <prefix>:<mdt> * data <json>`, many per round trip; every event goes back to
 // the diff thread with the entry ID Redis gave it, or without one if Redis did not take it.
 #pragma once
@@ -13,7 +13,7 @@
 
 namespace hsm::publish {
 
-// Appends the event's JSON object to `out`. Field names and types follow WIRE-FORMAT.md.
+// Appends the event's JSON object to `out`. Field names and types follow docs/wire-format.md.
 void encode_event(const Event& e, std::string& out);
 
 std::string stream_key(const std::string& prefix, const std::string& mdt);

@@ -11,12 +11,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "core/file_output.hpp"
 #include "shipper/shipper.hpp"
 
 namespace hsm::shipper {
@@ -184,31 +186,42 @@ bool parse(std::string_view data, StateTable& state, std::string& why) {
 
 }  // namespace
 
-bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why) {
+std::string foreign_checkpoint(const std::filesystem::path& path) {
+    std::string why;
+    const std::filesystem::path target = files::resolve_links(path, why);
     std::error_code ec;
-    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-    const std::string tmp = path.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        why = tmp + ": " + std::strerror(errno);
+    if (target.empty() || !std::filesystem::is_regular_file(target, ec)) return {};
+    std::ifstream in(target, std::ios::binary);
+    char head[sizeof kMagic] = {};
+    in.read(head, sizeof head);
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) return {};  // an empty file holds nothing to lose
+    if (got == sizeof kMagic && std::memcmp(head, kMagic, sizeof kMagic) == 0) return {};
+    // The Python version's cache is a JSON object; say so, since that is the usual case.
+    std::size_t i = 0;
+    while (i < got && (head[i] == ' ' || head[i] == '\n' || head[i] == '\t' || head[i] == '\r')) ++i;
+    if (i < got && head[i] == '{') return "a JSON file, probably the Python version's cache.json";
+    return "not a hsm-action-shipper checkpoint";
+}
+
+bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why) {
+    // Refused before anything is written: rolling back to the Python version must find its cache.
+    if (const std::string foreign = foreign_checkpoint(path); !foreign.empty()) {
+        why = path.string() + " is " + foreign + "; not overwriting it";
         return false;
     }
-    const bool ok = serialize(state, fd) && ::fsync(fd) == 0;
-    const int saved_errno = errno;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        why = tmp + ": " + std::strerror(ok ? errno : saved_errno);
-        ::unlink(tmp.c_str());
-        return false;
-    }
-    // The rename is durable only once the directory entry is.
-    const std::string dir = path.has_parent_path() ? path.parent_path().string() : ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
-    return true;
+    files::WriteOptions options;
+    options.new_file_mode = 0600;
+    options.durable = true;
+    options.create_parents = true;
+    return files::write_file(
+        path,
+        [&](int fd, std::string& w) {
+            if (serialize(state, fd)) return true;
+            w = "cannot write the checkpoint beside " + path.string() + ": " + std::strerror(errno);
+            return false;
+        },
+        options, why);
 }
 
 bool load_checkpoint(StateTable& state, const std::filesystem::path& path, std::string& why) {

@@ -1,5 +1,6 @@
 // The shipper's configuration keys. Names match the Python version's YAML keys so migrating is a
 // mechanical edit (key: value -> key = value).
+#include "core/logging.hpp"
 #include "shipper/shipper.hpp"
 
 namespace hsm::shipper {
@@ -28,7 +29,7 @@ const KeySpec kSchema[] = {
      "XTRIM MINID ~ (whole macro-nodes, cheapest) instead of exact trimming in bounded steps."},
     {"cache_path", Type::String, std::string("/var/cache/hsm-action-shipper/state.bin"),
      "Checkpoint of the committed state, so a restart ships nothing already shipped."},
-    {"log_level", Type::String, std::string("info"), "trace, debug, info, warning, error or critical."},
+    log_level_key("info", "trace, debug, info, warning, error, critical or off, in any case."),
     {"log_file", Type::String, {}, "Log to this file instead of stderr (journald); optional."},
 };
 }  // namespace

@@ -91,6 +91,10 @@ struct Shipper::Impl {
     std::mutex sleep_mutex;  // only for the sleep between cycles, never on the data path
     std::condition_variable wake;
     bool started = false;
+    // Set at start when cache_path names a file that is not our checkpoint (foreign_checkpoint):
+    // it is said once, then no checkpoint is written (takeover replays the streams after a
+    // restart, so only start-up time is lost).
+    bool checkpoint_refused = false;
 
     void update_mdts(const std::vector<ingest::MdtFile>& files);
     std::size_t verify_streams();
@@ -351,6 +355,7 @@ std::uint64_t Shipper::Impl::flush() {
 
 bool Shipper::Impl::checkpoint() {
     if (options.dry_run || !diff.differ().dirty) return true;
+    if (checkpoint_refused) return false;
     std::string why;
     if (!save_checkpoint(state, config.str("cache_path"), why)) {
         spdlog::error("cannot write checkpoint {}: {}", config.str("cache_path"), why);
@@ -368,7 +373,14 @@ Shipper::~Shipper() { shutdown(); }
 bool Shipper::start(bool require_redis, std::string& error) {
     Impl& s = *impl_;
     std::string why;
-    if (!s.options.dry_run || std::filesystem::exists(s.config.str("cache_path"))) {
+    const std::string& cache = s.config.str("cache_path");
+    if (const std::string foreign = foreign_checkpoint(cache); !foreign.empty()) {
+        spdlog::error("cache_path = \"{}\" names {}: it is not read and will not be overwritten; no"
+                      " checkpoint is written until cache_path names another file (restarts then"
+                      " replay the streams instead)",
+                      cache, foreign);
+        s.checkpoint_refused = true;
+    } else if (!s.options.dry_run || std::filesystem::exists(cache)) {
         if (load_checkpoint(s.state, s.config.str("cache_path"), why))
             spdlog::info("loaded checkpoint {}: {} live records", s.config.str("cache_path"),
                          s.state.total_records());

@@ -1,5 +1,5 @@
 // One record -> one hsm/actions line, byte for byte as the kernel's seq_printf writes it
-// (../shared/LUSTRE-ACTIONS.md). Hand-written number conversion instead of snprintf: rendering a
+// (docs/lustre-actions.md). Hand-written number conversion instead of snprintf: rendering a
 // million-line file is a benchmark input, and snprintf would dominate it.
 #include <algorithm>
 #include <cstring>

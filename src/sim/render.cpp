@@ -1,12 +1,9 @@
 // From live records to file content: the Live -> Record expansion, whole-file rendering, and the
-// atomic replacement of an actions file. Lines go through one reused buffer, so rendering a
+// replacement of an actions file (through core/file_output, like every file the suite writes). Lines go through one reused buffer, so rendering a
 // million records makes no per-line allocation.
-#include <fcntl.h>
-#include <unistd.h>
+#include <stdexcept>
 
-#include <cerrno>
-#include <system_error>
-
+#include "core/file_output.hpp"
 #include "sim/state.hpp"
 
 namespace hsm::sim {
@@ -28,21 +25,6 @@ constexpr std::array<std::array<std::uint8_t, 5>, kDataKinds> kDataHeads = {{
 constexpr std::size_t kWriteChunk = 1 << 20;
 // A line guess for reserve(): kernel lines are 220 to 260 characters.
 constexpr std::size_t kTypicalLine = 256;
-
-[[noreturn]] void throw_errno(const char* what, const std::filesystem::path& path) {
-    throw std::system_error(errno, std::generic_category(),
-                            std::string(what) + " " + path.string());
-}
-
-void write_all(int fd, const char* data, std::size_t size, const std::filesystem::path& path) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_errno("write", path);
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-}
 
 }  // namespace
 
@@ -81,32 +63,28 @@ std::string Simulator::render(LineFormat format) const {
 }
 
 void Simulator::write_atomic(const std::filesystem::path& file, LineFormat format) const {
-    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-    const std::filesystem::path tmp = file.string() + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw_errno("open", tmp);
-    try {
-        std::vector<char> buf(kWriteChunk + kMaxLineLength + 1);
-        std::size_t fill = 0;
-        for (const auto& r : state_->live) {
-            fill += format_line(state_->to_record(r), format, buf.data() + fill);
-            buf[fill++] = '\n';
-            if (fill >= kWriteChunk) {
-                write_all(fd, buf.data(), fill, tmp);
-                fill = 0;
+    files::WriteOptions options;
+    options.new_file_mode = 0644;
+    options.create_parents = true;
+    // No fsync: the rename is for readers' atomic view, not for crash safety of a fake file.
+    std::string why;
+    const bool ok = files::write_file(
+        file,
+        [&](int fd, std::string& w) {
+            std::vector<char> buf(kWriteChunk + kMaxLineLength + 1);
+            std::size_t fill = 0;
+            for (const auto& r : state_->live) {
+                fill += format_line(state_->to_record(r), format, buf.data() + fill);
+                buf[fill++] = '\n';
+                if (fill >= kWriteChunk) {
+                    if (!files::write_all(fd, buf.data(), fill, file.string(), w)) return false;
+                    fill = 0;
+                }
             }
-        }
-        write_all(fd, buf.data(), fill, tmp);
-        // No fsync: the rename is for readers' atomic view, not for crash safety of a fake file.
-        const int rc = ::close(fd);
-        fd = -1;
-        if (rc != 0) throw_errno("close", tmp);
-        std::filesystem::rename(tmp, file);
-    } catch (...) {
-        if (fd >= 0) ::close(fd);
-        ::unlink(tmp.c_str());
-        throw;
-    }
+            return files::write_all(fd, buf.data(), fill, file.string(), w);
+        },
+        options, why);
+    if (!ok) throw std::runtime_error(why);
 }
 
 }  // namespace hsm::sim

@@ -1,4 +1,4 @@
-// The life cycle of one MDT's HSM action records (../shared/LUSTRE-ACTIONS.md, "Life cycle"):
+// The life cycle of one MDT's HSM action records (docs/lustre-actions.md, "A record's life"):
 // each record carries the time of its next transition, and a tick applies every transition due
 // before its end, in order, so the outcome does not depend on how time is sliced into ticks.
 #include <algorithm>

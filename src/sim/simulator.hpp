@@ -15,7 +15,7 @@
 
 namespace hsm::sim {
 
-// ---- One record, as the kernel prints it (see ../shared/LUSTRE-ACTIONS.md) ----
+// ---- One record, as the kernel prints it (see docs/lustre-actions.md) ----
 
 enum class Action : std::uint8_t { Noop, Archive, Restore, Remove, Cancel, Unknown };
 enum class Status : std::uint8_t { Waiting, Started, Succeed, Failed, Canceled, Unknown };
@@ -142,9 +142,10 @@ public:
     // Appends the whole file content (one line per record, each ending in '\n') to `out`.
     void render(std::string& out, LineFormat format = LineFormat::Kernel) const;
     std::string render(LineFormat format = LineFormat::Kernel) const;
-    // Replaces `file` atomically: writes "<file>.tmp" in the same directory in 1 MiB chunks, then
-    // renames it, so a reader sees the old content or the new, never a mix. Creates the parent
-    // directories. Throws std::system_error naming the path on failure.
+    // Replaces `file` atomically (core/file_output.hpp: a unique temp file beside it, written in
+    // 1 MiB chunks, then renamed; symlinks followed, a FIFO or device written in place), so a
+    // reader sees the old content or the new, never a mix. Creates the parent directories.
+    // Throws std::runtime_error naming the path on failure.
     void write_atomic(const std::filesystem::path& file,
                       LineFormat format = LineFormat::Kernel) const;
 

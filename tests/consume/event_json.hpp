@@ -1,4 +1,4 @@
-// Stream entries as the shippers write them (ours and the Python 0.3 one, WIRE-FORMAT.md), for
+// Stream entries as the shippers write them (ours and the Python 0.3 one, docs/wire-format.md), for
 // the consumer and tool tests, plus a helper that XADDs them to a test RedisServer.
 #pragma once
 

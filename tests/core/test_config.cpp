@@ -1,8 +1,12 @@
 // core/config: loading a TOML file against a KeySpec table. Defaults, type rules (integers accepted
-// for floats, never the reverse), bounds, and errors that name the file, the line and the key.
+// for floats, never the reverse), bounds, and errors that name the file, the line and the key;
+// then the habits of files carried over from the Python version (levels in any case, retired and
+// sibling keys, typos, unquoted strings).
 #include <catch2/catch.hpp>
 
 #include "core/config.hpp"
+#include "core/logging.hpp"
+#include "core/suite_keys.hpp"
 #include "fixtures.hpp"
 
 using hsm::config::ConfigError;
@@ -169,4 +173,152 @@ TEST_CASE("config: the reference lists every key with type and default", "[core]
     CHECK_THAT(md, Catch::Contains("`\"localhost\"`"));
     CHECK_THAT(md, Catch::Contains("`20.0`"));
     CHECK_THAT(md, Catch::Contains("`true`"));
+}
+
+// ---- Habits carried over from the Python version (issue #7, item 4) ----
+
+namespace {
+
+const KeySpec kToolSchema[] = {
+    {"redis_host", Type::String, std::string("localhost"), "Host."},
+    {"redis_port", Type::Integer, std::int64_t{6379}, "Port.", 1, 65535},
+    hsm::log_level_key("warning", "Level."),
+};
+
+// Loads `text` against kToolSchema; the Config, or the ConfigError message in `err`.
+hsm::config::Config load_tool(const std::string& text, std::string& err, std::string* file = nullptr) {
+    TempDir dir;
+    const auto path = dir / "tool.toml";
+    write_file(path, text);
+    if (file) *file = path.string();
+    err.clear();
+    try {
+        return hsm::config::load(kToolSchema, path, true);
+    } catch (const ConfigError& e) {
+        err = e.what();
+    }
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("config: log levels in any case, with the Python names", "[core][config][migration]") {
+    std::string err;
+    const std::pair<const char*, const char*> cases[] = {
+        {"INFO", "info"},         {"WARNING", "warning"}, {"Warning", "warning"}, {"WARN", "warn"},
+        {"CRITICAL", "critical"}, {"FATAL", "fatal"},     {"DEBUG", "debug"},     {"error", "error"},
+        {"off", "off"},           {"Trace", "trace"},
+    };
+    for (const auto& [given, stored] : cases) {
+        INFO(given);
+        const auto cfg = load_tool(std::string("log_level = \"") + given + "\"\n", err);
+        REQUIRE(err.empty());
+        CHECK(cfg.str("log_level") == stored);
+        // ... and every stored value is one setup_logging takes (it logs to stderr, not stdout).
+        CHECK(hsm::setup_logging(cfg.str("log_level"), "", "test"));
+    }
+    hsm::setup_logging("warning", "", "test");
+}
+
+TEST_CASE("config: an unknown log level names file, line, key and the choices", "[core][config][migration]") {
+    std::string err, file;
+    load_tool("redis_host = \"h\"\nlog_level = \"verbose\"\n", err, &file);
+    CHECK_THAT(err, Catch::Contains(file + ":2"));
+    CHECK_THAT(err, Catch::Contains("'log_level'"));
+    CHECK_THAT(err, Catch::Contains("verbose"));
+    CHECK_THAT(err, Catch::Contains("warning"));
+    // The command line goes through the same check, named by its flag.
+    hsm::config::Config cfg(kToolSchema);
+    CHECK_THROWS_WITH(cfg.set("log_level", std::string("loud"), "--log-level"),
+                      Catch::Contains("--log-level") && Catch::Contains("'log_level'"));
+    cfg.set("log_level", std::string("CRITICAL"), "--log-level");
+    CHECK(cfg.str("log_level") == "critical");
+}
+
+TEST_CASE("config: a retired Python key is accepted with a warning saying what replaced it",
+          "[core][config][migration]") {
+    std::string err, file;
+    const auto cfg = load_tool("redis_host = \"h\"\naggressive_trim_threshold = 5000\n", err, &file);
+    REQUIRE(err.empty());
+    CHECK(cfg.str("redis_host") == "h");
+    REQUIRE(cfg.notices().size() == 1);
+    CHECK(cfg.notices()[0].warning);
+    CHECK_THAT(cfg.notices()[0].text, Catch::Contains(file + ":2"));
+    CHECK_THAT(cfg.notices()[0].text, Catch::Contains("aggressive_trim_threshold"));
+    CHECK_THAT(cfg.notices()[0].text, Catch::Contains("trim_chunk_size"));  // what does its job now
+
+    // Every retired key is accepted this way, and each says what replaced it.
+    for (const auto& r : hsm::config::retired_keys()) {
+        INFO(r.name);
+        const auto c = load_tool(std::string(r.name) + " = 1\n", err);
+        CHECK(err.empty());
+        CHECK(c.notices().size() == 1);
+        CHECK_FALSE(r.replaced_by.empty());
+    }
+}
+
+TEST_CASE("config: a sibling tool's key in a shared file is accepted with a notice",
+          "[core][config][migration]") {
+    std::string err, file;
+    const auto cfg = load_tool("mountpoint = \"/lustre\"\npoll_interval = 20\ninterval = 2.0\n", err, &file);
+    REQUIRE(err.empty());
+    REQUIRE(cfg.notices().size() == 3);
+    for (const auto& n : cfg.notices()) CHECK_FALSE(n.warning);
+    std::string all;
+    for (const auto& n : cfg.notices()) all += n.text + "\n";
+    CHECK_THAT(all, Catch::Contains(file + ":1: key 'mountpoint' is for hsm-stream-tail"));
+    CHECK_THAT(cfg.notices()[0].text, Catch::Contains("'mountpoint'"));  // in the file's order
+    CHECK_THAT(cfg.notices()[2].text, Catch::Contains("'interval'"));
+    CHECK_THAT(all, Catch::Contains("'poll_interval' is for hsm-action-shipper"));
+    CHECK_THAT(all, Catch::Contains("'interval' is for hsm-action-top"));
+}
+
+TEST_CASE("config: a real typo still fails, naming the nearest key", "[core][config][migration]") {
+    std::string err, file;
+    load_tool("\nredis_hots = \"x\"\n", err, &file);
+    CHECK_THAT(err, Catch::Contains(file + ":2"));
+    CHECK_THAT(err, Catch::Contains("unknown key 'redis_hots'"));
+    CHECK_THAT(err, Catch::Contains("did you mean 'redis_host'"));
+    load_tool("log_levle = \"info\"\n", err);
+    CHECK_THAT(err, Catch::Contains("did you mean 'log_level'"));
+    load_tool("mountpiont = \"/lustre\"\n", err);  // near a sibling's key: point there
+    CHECK_THAT(err, Catch::Contains("did you mean 'mountpoint'"));
+    load_tool("completely_different = 1\n", err);  // nothing near: no guess
+    CHECK_THAT(err, Catch::Contains("unknown key 'completely_different'"));
+    CHECK_THAT(err, !Catch::Contains("did you mean"));
+}
+
+TEST_CASE("config: unquoted strings and YAML syntax get a hint with file and line",
+          "[core][config][migration]") {
+    std::string err, file;
+    load_tool("redis_host = \"h\"\nmountpoint = /lustre\n", err, &file);
+    CHECK_THAT(err, Catch::Contains(file + ":2"));
+    CHECK_THAT(err, Catch::Contains("strings need quotes"));
+    CHECK_THAT(err, Catch::Contains("mountpoint = \"/lustre\""));
+
+    load_tool("redis_host = my-redis.cluster.local   # the broker\n", err);
+    CHECK_THAT(err, Catch::Contains("redis_host = \"my-redis.cluster.local\""));
+
+    load_tool("# carried over\nredis_host: \"localhost\"\n", err, &file);
+    CHECK_THAT(err, Catch::Contains(file + ":2"));
+    CHECK_THAT(err, Catch::Contains("key = value"));
+    CHECK_THAT(err, Catch::Contains("redis_host = \"localhost\""));
+
+    load_tool("mountpoint: /lustre\n", err);
+    CHECK_THAT(err, Catch::Contains("mountpoint = \"/lustre\""));
+
+    // A quoted value with a real syntax error gets no misleading hint.
+    load_tool("redis_host = \"unterminated\n", err);
+    CHECK_THAT(err, Catch::Contains("invalid TOML"));
+    CHECK_THAT(err, !Catch::Contains("hint"));
+}
+
+TEST_CASE("config: control bytes from the file are escaped in messages", "[core][config]") {
+    std::string err;
+    load_tool("\"evil\\u001b[2Jkey\" = 1\n", err);
+    CHECK_THAT(err, Catch::Contains("evil\\x1b[2Jkey"));
+    CHECK(err.find('\x1b') == std::string::npos);
+    load_tool("log_level = \"\\u001b[31mred\"\n", err);
+    CHECK_THAT(err, Catch::Contains("\\x1b[31mred"));
+    CHECK(err.find('\x1b') == std::string::npos);
 }

@@ -1,4 +1,4 @@
-// publish/encode_event: the event JSON of WIRE-FORMAT.md. Every case is parsed back with simdjson:
+// publish/encode_event: the event JSON of docs/wire-format.md. Every case is parsed back with simdjson:
 // all fields present with the right JSON types for NEW, UPDATE and PURGED, and hostile bytes
 // (quotes, backslashes, control bytes, NUL, invalid UTF-8) in any string still give valid JSON.
 #include <catch2/catch.hpp>

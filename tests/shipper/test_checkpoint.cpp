@@ -283,3 +283,58 @@ TEST_CASE("checkpoint: long FIDs and actions round-trip", "[shipper][checkpoint]
     CHECK(m.fid({1, 1}, *r) == fid);
     CHECK(m.action({1, 1}, *r) == action);
 }
+
+TEST_CASE("checkpoint: a file that is not a checkpoint is never overwritten", "[shipper][checkpoint]") {
+    TempDir dir;
+    std::string why;
+    const auto path = dir / "cache.json";
+    SECTION("the Python version's JSON cache") {
+        const std::string json = "  {\"elm-MDT0000\": {}}\n";
+        put_bytes(path, json);
+        CHECK_THAT(shipper::foreign_checkpoint(path), Catch::Contains("Python"));
+        CHECK_FALSE(shipper::save_checkpoint(sample_state(), path, why));
+        CHECK_THAT(why, Catch::Contains(path.string()));
+        CHECK(slurp(path) == json);
+    }
+    SECTION("any other file, also through a symlink") {
+        put_bytes(path, "# hsm_action_shipper.toml\n");
+        std::filesystem::create_symlink(path, dir / "link");
+        CHECK_FALSE(shipper::foreign_checkpoint(dir / "link").empty());
+        CHECK_FALSE(shipper::save_checkpoint(sample_state(), dir / "link", why));
+        CHECK(slurp(path) == "# hsm_action_shipper.toml\n");
+    }
+    SECTION("a file shorter than the magic") {
+        put_bytes(path, "{}");
+        CHECK_FALSE(shipper::foreign_checkpoint(path).empty());
+        CHECK_FALSE(shipper::save_checkpoint(sample_state(), path, why));
+    }
+    SECTION("ours, even damaged, an empty file, or nothing, may be written") {
+        REQUIRE(shipper::save_checkpoint(sample_state(), path, why));
+        CHECK(shipper::foreign_checkpoint(path).empty());
+        std::string damaged = slurp(path);
+        damaged.resize(damaged.size() / 2);
+        put_bytes(path, damaged);
+        CHECK(shipper::foreign_checkpoint(path).empty());
+        CHECK(shipper::save_checkpoint(sample_state(), path, why));
+        put_bytes(path, "");
+        CHECK(shipper::foreign_checkpoint(path).empty());
+        CHECK(shipper::foreign_checkpoint(dir / "absent").empty());
+    }
+}
+
+TEST_CASE("checkpoint: a symlinked path keeps its link and keeps the replaced file's mode",
+          "[shipper][checkpoint]") {
+    TempDir dir;
+    std::string why;
+    const auto real = dir / "real.bin";
+    REQUIRE(shipper::save_checkpoint(sample_state(), real, why));
+    std::filesystem::permissions(real, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                           std::filesystem::perms::group_read);
+    std::filesystem::create_symlink("real.bin", dir / "state.bin");
+    REQUIRE(shipper::save_checkpoint(sample_state(), dir / "state.bin", why));
+    CHECK(std::filesystem::is_symlink(dir / "state.bin"));
+    CHECK(std::filesystem::status(real).permissions() ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+           std::filesystem::perms::group_read));
+    CHECK(load_fresh(dir / "state.bin", why));
+}

@@ -1,7 +1,10 @@
 // hsm-action-shipper's command line as an admin meets it: bad configs exit 2 naming the key (and
 // touch nothing), --check-config, --run-once against a port where nothing listens fails fast with
-// a clear message, --version and --config-reference.
+// a clear message, --version and --config-reference; usage errors exit 2; a migrated config
+// (Python key names, INFO, retired keys) runs; a cache_path that is not ours is never overwritten.
 #include <catch2/catch.hpp>
+
+#include <csignal>
 
 #include "shipper_fixture.hpp"
 
@@ -128,4 +131,119 @@ TEST_CASE("shipper cli: --run-once whose events Redis refused does not exit 0", 
     INFO("stderr: " << r.err);
     CHECK_THAT(r.err, Catch::Contains("WRONGTYPE"));
     CHECK(r.exit_code != 0);  // a cron job must be able to tell nothing was shipped
+}
+
+// ---- Issue #7: files and habits carried over from the Python version ----
+
+TEST_CASE("shipper cli: a cache_path naming the Python version's cache.json is never overwritten",
+          "[shipper][integration][migration]") {
+    RedisServer redis;
+    ShipperFixture fx(redis.port());
+    const fs::path python_cache = fx.root() / "cache" / "cache.json";
+    // The shape of the Python version's cache: one JSON object of actions.
+    const std::string python_bytes =
+        "{\"fs-MDT0000\": {\"1:1\": {\"hash\": \"9e107d9d372bb6826bd81d3542a419d6\"}}}\n";
+    write_file(python_cache, python_bytes);
+    fx.set("cache_path", python_cache.string());
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"),
+                            short_line(1, 2, "0xb", "RESTORE", "WAITING")});
+
+    const auto r = fx.run_once();
+    INFO("stderr: " << r.err);
+    // Shipping itself works; only the checkpoint is refused, and a cron job learns it (exit 1).
+    CHECK(redis.xlen(fx.stream(kMdt)) == 2);
+    CHECK(r.exit_code == 1);
+    CHECK(read_file(python_cache) == python_bytes);
+    CHECK_THAT(r.err, Catch::Contains("cache_path"));
+    CHECK_THAT(r.err, Catch::Contains(python_cache.string()));
+    CHECK_THAT(r.err, Catch::Contains("Python"));
+    for (const auto& e : fs::directory_iterator(python_cache.parent_path()))
+        CHECK(e.path().filename() == "cache.json");  // no temp file or checkpoint beside it
+
+    SECTION("the daemon keeps running and says it once, not every cycle") {
+        auto d = fx.start_daemon();
+        const auto said = [&] {
+            std::size_t n = 0;
+            for (auto pos = d->err().find(python_cache.string()); pos != std::string::npos;
+                 pos = d->err().find(python_cache.string(), pos + 1))
+                ++n;
+            return n;
+        };
+        REQUIRE(wait_until([&] { return said() >= 1; }, 20s));
+        // Two more changes shipped (two cycles that would each checkpoint) ...
+        fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "STARTED"),
+                                short_line(1, 2, "0xb", "RESTORE", "WAITING")});
+        REQUIRE(wait_until([&] { return redis.xlen(fx.stream(kMdt)) == 3; }, 20s));
+        fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "SUCCEED"),
+                                short_line(1, 2, "0xb", "RESTORE", "WAITING")});
+        REQUIRE(wait_until([&] { return redis.xlen(fx.stream(kMdt)) == 4; }, 20s));
+        d->signal(SIGTERM);
+        CHECK(d->wait(20s) == 0);
+        CHECK(said() == 1);  // ... and still one message
+        CHECK(read_file(python_cache) == python_bytes);
+    }
+}
+
+TEST_CASE("shipper cli: the checkpoint follows a symlinked cache_path", "[shipper][integration]") {
+    RedisServer redis;
+    ShipperFixture fx(redis.port());
+    const fs::path real = fx.root() / "elsewhere" / "state.bin";
+    fs::create_directories(real.parent_path());
+    fs::create_directories(fx.root() / "links");
+    const fs::path link = fx.root() / "links" / "state.bin";
+    fs::create_symlink(real, link);
+    fx.set("cache_path", link.string());
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    const auto r = fx.run_once();
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(fs::is_symlink(link));
+    CHECK(fs::file_size(real) > 8);
+    // The next run loads it through the link: nothing is shipped again.
+    REQUIRE(fx.run_once().exit_code == 0);
+    CHECK(redis.xlen(fx.stream(kMdt)) == 1);
+}
+
+TEST_CASE("shipper cli: usage errors exit 2 with the message on stderr", "[shipper][integration]") {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--no-such-option"}, {"--run-once", "extra"}, {"-c"}}) {
+        std::vector<std::string> argv = {bin("hsm-action-shipper").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto r = run(argv, 20s);
+        INFO(args.front() << "\nstderr: " << r.err);
+        CHECK(r.exit_code == 2);  // CLI11's own code was 109
+        CHECK_FALSE(r.err.empty());
+        CHECK(r.out.empty());
+    }
+}
+
+TEST_CASE("shipper cli: the Python version's shipped config, key: value -> key = value, runs",
+          "[shipper][integration][migration]") {
+    RedisServer redis;
+    ShipperFixture fx(redis.port());
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    // config/hsm_action_shipper.yaml of the Python version, values as it shipped them except the
+    // host, port, glob and cache, which point at this test's private Redis and files.
+    const fs::path cfg = fx.root() / "migrated.toml";
+    write_file(cfg, "redis_host = \"127.0.0.1\"\nredis_port = " + std::to_string(redis.port()) +
+                        "\nredis_db = 1\nredis_stream_prefix = \"hsm:actions\"\n"
+                        "mdt_watch_glob = \"" + (fx.mdt_root() / "*" / "hsm" / "actions").string() + "\"\n"
+                        "poll_interval = 20\nreconcile_interval = 21600 # 6 hours\n"
+                        "aggressive_trim_threshold = 5000\n"
+                        "cache_path = \"" + (fx.root() / "state.bin").string() + "\"\n"
+                        "log_level = \"INFO\"\n");
+    const auto check = run({bin("hsm-action-shipper").string(), "-c", cfg.string(), "--check-config"}, 20s);
+    INFO("stderr: " << check.err);
+    CHECK(check.exit_code == 0);
+    CHECK_THAT(check.err, Catch::Contains("aggressive_trim_threshold"));
+    CHECK_THAT(check.err, Catch::Contains("trim_chunk_size"));  // what replaced it
+    const auto once = run({bin("hsm-action-shipper").string(), "-c", cfg.string(), "--run-once"}, 60s);
+    INFO("stderr: " << once.err);
+    CHECK(once.exit_code == 0);
+    CHECK(redis.xlen("hsm:actions:" + kMdt) == 1);
+    CHECK_THAT(once.err, Catch::Contains("warning"));
+    CHECK_THAT(once.err, Catch::Contains("aggressive_trim_threshold"));
+    // The Python level names work on the command line of the daemon's config too.
+    fx.set("log_level", "WARNING");
+    CHECK(fx.check_config().exit_code == 0);
 }

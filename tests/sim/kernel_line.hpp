@@ -1,5 +1,5 @@
 // The kernel hsm/actions line as a regular expression, field by field
-// (../shared/LUSTRE-ACTIONS.md), shared by the library and executable tests so both hold the output
+// (docs/lustre-actions.md), shared by the library and executable tests so both hold the output
 // to the same definition.
 #pragma once
 

@@ -2,6 +2,8 @@
 // live count. Simulated time only (no sleeps), so every case runs in well under a second or two.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -296,6 +298,35 @@ TEST_CASE("write_atomic replaces the file whole and leaves no temporary", "[sim]
     for (const auto& e : std::filesystem::directory_iterator(file.parent_path()))
         names.push_back(e.path().filename().string());
     CHECK(names == std::vector<std::string>{"actions"});
+}
+
+TEST_CASE("write_atomic follows a symlinked file, never shares a temp file, names a directory", "[sim][io]") {
+    hsm::test::TempDir dir;
+    sim::Simulator s(quick_config(100));
+    // A test tree whose actions file is a link into another directory: the link stays.
+    const auto real = dir / "real-actions";
+    const auto file = sim::actions_path(dir.path(), "elm", 0);
+    std::filesystem::create_directories(file.parent_path());
+    std::filesystem::create_symlink(real, file);
+    s.write_atomic(file);
+    CHECK(std::filesystem::is_symlink(file));
+    CHECK(hsm::test::read_file(real) == s.render());
+
+    // Two simulators on one tree (a mistake, but not a corrupt file): distinct temp files.
+    sim::Simulator other(quick_config(200));
+    std::thread a([&] { for (int i = 0; i < 20; ++i) s.write_atomic(real); });
+    std::thread b([&] { for (int i = 0; i < 20; ++i) other.write_atomic(real); });
+    a.join();
+    b.join();
+    const std::string last = hsm::test::read_file(real);
+    CHECK((last == s.render() || last == other.render()));
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+        CHECK((e.path().filename() == "real-actions" || e.path().filename() == "elm-MDT0000"));
+
+    // A directory where the file should be is an error naming it, not a crash.
+    const auto taken = sim::actions_path(dir.path(), "elm", 1);
+    std::filesystem::create_directories(taken);
+    CHECK_THROWS_WITH(s.write_atomic(taken), Catch::Contains(taken.string()));
 }
 
 TEST_CASE("a nonsensical Config is refused", "[sim]") {

@@ -16,7 +16,7 @@
 
 namespace hsm::test {
 
-// One line in the kernel's format (../shared/LUSTRE-ACTIONS.md), e.g.
+// One line in the kernel's format (docs/lustre-actions.md), e.g.
 // kernel_line(517, 42068, "0x2c000596f:0x1ce71:0x0", "ARCHIVE", "STARTED").
 std::string kernel_line(std::uint32_t cat, std::uint32_t rec, const std::string& fid,
                         const std::string& action, const std::string& status,
@@ -31,7 +31,7 @@ std::string join_lines(const std::vector<std::string>& lines);
 std::string toml_string(const std::string& s);
 
 // One event as read back from a stream entry's `data`. `valid` is false when the data is not a
-// JSON object; `complete` says whether every WIRE-FORMAT.md field of its type is present with
+// JSON object; `complete` says whether every docs/wire-format.md field of its type is present with
 // its type (missing ones are listed in `missing`).
 struct StreamEvent {
     std::string id;    // the entry ID

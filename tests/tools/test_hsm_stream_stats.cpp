@@ -1,11 +1,19 @@
 // hsm-stream-stats as Telegraf runs it: exact JSON on a known stream (Python quirks included),
 // Influx and Prometheus outputs parsed back, the json_v2 config checked against real output,
-// and clear failures for bad configs and an unreachable Redis.
+// and clear failures for bad configs and an unreachable Redis; -o on regular files, symlinks, a
+// device, a FIFO and concurrent runs; the float variant for sites migrating their InfluxDB series.
 #include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include <simdjson.h>
 #include <toml++/toml.h>
@@ -302,4 +310,207 @@ TEST_CASE("stats: settings come from the file, and the command line overrides th
     REQUIRE(other_db.exit_code == 0);
     CHECK(other_db.out.find("\"elm-MDT0009\"") != std::string::npos);
     CHECK(other_db.out.find("\"elm-MDT0000\"") == std::string::npos);
+}
+
+// ---- -o: the files it writes (issue #7, item 3) ----
+
+TEST_CASE("stats -o: a regular file is replaced atomically, mode kept, no temp file left",
+          "[tools][stats][output]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    TempDir dir;
+    const auto file = dir / "hsm.prom";
+    write_file(file, "old\n");
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    auto r = run(stats(redis, {"--format", "prometheus", "-o", file.string()}));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.empty());
+    CHECK_THAT(read_file(file), Catch::Contains("hsm_stream_stats_total_live_actions 3"));
+    CHECK(fs::status(file).permissions() ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read));
+    for (const auto& e : fs::directory_iterator(dir.path())) CHECK(e.path().filename() == "hsm.prom");
+}
+
+TEST_CASE("stats -o: a symlink is followed, the link stays", "[tools][stats][output]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    TempDir dir;
+    fs::create_directories(dir / "textfile");
+    write_file(dir / "textfile" / "hsm.prom", "old\n");
+    fs::create_symlink("textfile/hsm.prom", dir / "link");
+    auto r = run(stats(redis, {"--format", "prometheus", "-o", (dir / "link").string()}));
+    REQUIRE(r.exit_code == 0);
+    CHECK(fs::is_symlink(dir / "link"));
+    CHECK_THAT(read_file(dir / "textfile" / "hsm.prom"), Catch::Contains("hsm_stream_stats_total_live_actions 3"));
+}
+
+TEST_CASE("stats -o: a device is written in place, never replaced", "[tools][stats][output]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    TempDir dir;
+    // /dev/null's device made under the temp dir (we run as root in CI): a regression replaces
+    // this node, never the machine's /dev/null. Without CAP_MKNOD, /dev/null itself.
+    fs::path dev = dir / "null";
+    if (::mknod(dev.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) dev = "/dev/null";
+    struct stat before {}, after {};
+    REQUIRE(::stat(dev.c_str(), &before) == 0);
+    auto r = run(stats(redis, {"-o", dev.string()}));
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 0);
+    REQUIRE(::lstat(dev.c_str(), &after) == 0);
+    CHECK(S_ISCHR(after.st_mode));
+    CHECK(after.st_ino == before.st_ino);
+    CHECK(after.st_rdev == before.st_rdev);
+    if (dev.parent_path() == dir.path())
+        for (const auto& e : fs::directory_iterator(dir.path())) CHECK(e.path().filename() == "null");
+}
+
+TEST_CASE("stats -o: a FIFO is written in place for its reader", "[tools][stats][output]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    TempDir dir;
+    const auto fifo = dir / "pipe";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::string received;
+    std::thread reader([&] {
+        const int fd = ::open(fifo.c_str(), O_RDONLY);
+        char buf[4096];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) received.append(buf, static_cast<std::size_t>(n));
+        ::close(fd);
+    });
+    auto r = run(stats(redis, {"-o", fifo.string()}));
+    reader.join();
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(received, Catch::Contains("\"total_live_actions\": 3"));
+    struct stat st {};
+    REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode));
+}
+
+TEST_CASE("stats -o: runs at once never share a temp file", "[tools][stats][output]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    TempDir dir;
+    const auto file = dir / "stats.json";
+    // Several processes started together, as overlapping cron/Telegraf runs would.
+    std::vector<std::unique_ptr<Process>> runs;
+    for (int i = 0; i < 6; ++i) {
+        auto argv = stats(redis, {"-o", file.string()});
+        runs.push_back(std::make_unique<Process>(argv));
+    }
+    for (auto& p : runs) {
+        const auto code = p->wait(60s);
+        INFO("stderr: " << p->err());
+        CHECK(code == 0);
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    CHECK(parser.parse(read_file(file)).get(doc) == simdjson::SUCCESS);  // one whole report
+    for (const auto& e : fs::directory_iterator(dir.path())) CHECK(e.path().filename() == "stats.json");
+}
+
+TEST_CASE("stats -o: a directory or a missing parent is a clear error, exit 1", "[tools][stats][output]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    TempDir dir;
+    fs::create_directories(dir / "taken");
+    auto r = run(stats(redis, {"-o", (dir / "taken").string()}));
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains((dir / "taken").string()));
+    CHECK(fs::is_directory(dir / "taken"));
+    r = run(stats(redis, {"-o", (dir / "absent" / "x.json").string()}));
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains((dir / "absent").string()));
+}
+
+// ---- Telegraf: sites whose InfluxDB series hold floats (issue #7, item 4) ----
+
+TEST_CASE("stats: --float-fields writes the same series with float fields", "[tools][stats][influx][telegraf]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    const auto ints = run(stats(redis, {"--format", "influx"}));
+    const auto floats = run(stats(redis, {"--format", "influx", "--float-fields"}));
+    REQUIRE(ints.exit_code == 0);
+    REQUIRE(floats.exit_code == 0);
+    // Same lines with every `<digits>i` field value spelt `<digits>`: same measurement, tags,
+    // field names and values; only the type differs (ages may tick between runs, so they are
+    // compared as shapes).
+    const std::regex int_value(R"((=)(\d+)i(,|$))");
+    std::istringstream a(ints.out), b(floats.out);
+    std::size_t lines = 0;
+    for (std::string li, lf; std::getline(a, li) && std::getline(b, lf); ++lines) {
+        INFO(li << "\n" << lf);
+        CHECK_FALSE(std::regex_search(lf, std::regex(R"(=\d+i)")));
+        const std::string stripped = std::regex_replace(std::regex_replace(li, int_value, "$1$2$3"), int_value, "$1$2$3");
+        const std::regex ages(R"((age_seconds=)\d+)");
+        CHECK(std::regex_replace(stripped, ages, "$1N") == std::regex_replace(lf, ages, "$1N"));
+    }
+    CHECK(lines == 1 + 2 + 3);
+    // The key does the same from the configuration file.
+    TempDir dir;
+    write_file(dir / "s.toml", "float_fields = true\n");
+    const auto from_file = run(stats(redis, {"-c", (dir / "s.toml").string(), "--format", "influx"}));
+    REQUIRE(from_file.exit_code == 0);
+    CHECK_FALSE(std::regex_search(from_file.out, std::regex(R"(=\d+i)")));
+    CHECK_THAT(from_file.out, Catch::Contains("total_live_actions=3"));
+}
+
+TEST_CASE("stats: the float json_v2 config for migrating sites matches real output",
+          "[tools][stats][telegraf]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    auto r = run(stats(redis));
+    REQUIRE(r.exit_code == 0);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(r.out);
+    const auto load = [](const char* name) {
+        return toml::parse_file(std::string(HSM_SOURCE_DIR) + "/contrib/telegraf/" + name);
+    };
+    const auto floats = load("hsm-stream-stats-float.conf");
+    const auto ints = load("hsm-stream-stats.conf");
+    const auto objects_of = [](const toml::table& conf) {
+        const auto* parser0 = conf["inputs"]["exec"][0]["json_v2"][0].as_table();
+        REQUIRE(parser0);
+        CHECK(parser0->get("measurement_name")->value<std::string>() == "hsm_stream_stats");
+        return parser0->get("object")->as_array();
+    };
+    const auto* fo = objects_of(floats);
+    const auto* io = objects_of(ints);
+    REQUIRE(fo);
+    REQUIRE(io);
+    REQUIRE(fo->size() == io->size());
+    for (std::size_t k = 0; k < fo->size(); ++k) {
+        const auto& f = *fo->get(k)->as_table();
+        const auto& i = *io->get(k)->as_table();
+        const std::string path = f["path"].value_or(std::string());
+        INFO("path " << path);
+        // The same series as the integer config: path, tags and field names; only types differ.
+        CHECK(path == i["path"].value_or(std::string()));
+        std::vector<std::string> ftags, itags;
+        if (const auto* t = f["tags"].as_array()) for (const auto& x : *t) ftags.push_back(*x.value<std::string>());
+        if (const auto* t = i["tags"].as_array()) for (const auto& x : *t) itags.push_back(*x.value<std::string>());
+        CHECK(ftags == itags);
+        std::set<std::string> fnames, inames;
+        for (const auto& [name, type] : *f["fields"].as_table()) {
+            fnames.insert(std::string(name.str()));
+            CHECK(type.value<std::string>() == "float");
+        }
+        for (const auto& [name, type] : *i["fields"].as_table()) inames.insert(std::string(name.str()));
+        CHECK(fnames == inames);
+        // ... and every numeric member of the real output is declared (nothing left to default).
+        simdjson::dom::element target;
+        REQUIRE(doc[path].get(target) == simdjson::SUCCESS);
+        std::vector<simdjson::dom::object> elements;
+        if (target.is_array())
+            for (auto e : target.get_array()) elements.push_back(e.get_object());
+        else
+            elements.push_back(target.get_object());
+        for (auto element : elements)
+            for (auto [key, value] : element) {
+                const std::string k(key);
+                if (std::find(ftags.begin(), ftags.end(), k) != ftags.end()) continue;
+                CHECK(fnames.count(k) == 1);
+                CHECK(value.is_int64());
+            }
+    }
 }

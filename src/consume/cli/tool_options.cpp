@@ -3,9 +3,11 @@
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 
 #include "core/logging.hpp"
+#include "core/version.hpp"
 
 namespace hsm::consume::cli {
 
@@ -21,12 +23,16 @@ std::vector<KeySpec> schema_with(std::initializer_list<KeySpec> tool_keys) {
         {"redis_password", Type::String, std::string(""), "Redis password; empty: no AUTH."},
         {"redis_stream_prefix", Type::String, std::string("hsm:actions"),
          "Streams read are `<prefix>:<mdt>`, found with SCAN MATCH `<prefix>:*`."},
-        {"log_level", Type::String, std::string("warning"),
-         "trace, debug, info, warning, error, critical or off (logs go to stderr)."},
+        log_level_key("warning",
+                      "trace, debug, info, warning, error, critical or off, in any case (logs go to stderr)."),
         {"log_file", Type::String, std::string(""), "Write logs to this file instead of stderr."},
     };
     keys.insert(keys.end(), tool_keys.begin(), tool_keys.end());
     return keys;
+}
+
+std::string version_text(std::string_view tool) {
+    return std::string(tool) + " " + hsm::kVersion;
 }
 
 CommonFlags::CommonFlags(CLI::App& app, std::string default_config)
@@ -39,6 +45,11 @@ CommonFlags::CommonFlags(CLI::App& app, std::string default_config)
     app.add_option("--log-level", log_level_, "Log level (overrides log_level)");
     app.add_flag("--config-reference", config_reference_,
                  "Print the configuration keys as a Markdown table and exit");
+    // The App is named after argv[0] only when parsing starts, hence the deferred text.
+    app.set_version_flag(
+        "--version",
+        [&app] { return version_text(std::filesystem::path(app.get_name()).filename().string()); },
+        "Print the version and exit");
 }
 
 config::Config CommonFlags::load(const std::vector<KeySpec>& schema) const {
@@ -55,13 +66,10 @@ config::Config CommonFlags::load(const std::vector<KeySpec>& schema) const {
 std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        app.exit(e);
-        return kExitUsage;
+        // --help and --version are "errors" that exit 0; every other one is a usage error.
+        const int code = app.exit(e);
+        return code == 0 ? 0 : kExitUsage;
     }
     return std::nullopt;
 }
@@ -79,6 +87,7 @@ std::optional<int> start(const CommonFlags& flags, const std::vector<config::Key
         return kExitUsage;
     }
     if (!setup_logging(cfg.str("log_level"), cfg.str("log_file"), tool)) return kExitUsage;
+    log_config_notices(cfg);
     return std::nullopt;
 }
 

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -28,8 +29,12 @@ inline constexpr int kExitUsage = 2;
 // The Redis and logging keys, followed by the tool's own.
 std::vector<config::KeySpec> schema_with(std::initializer_list<config::KeySpec> tool_keys);
 
+// "<tool> <version>", what --version prints (the version comes from core/version.hpp).
+std::string version_text(std::string_view tool);
+
 // Flags every tool has: -c/--config, --host, --port, --db, --stream-prefix, --log-level,
-// --config-reference. Overrides are applied with Config::set, so they are checked like the file.
+// --config-reference, --version. Overrides are applied with Config::set, so they are checked
+// like the file. --version names the executable as it was invoked (argv[0]'s file name).
 class CommonFlags {
 public:
     CommonFlags(CLI::App& app, std::string default_config);
@@ -47,8 +52,8 @@ private:
     bool config_reference_ = false;
 };
 
-// Parses the command line. Returns the exit code to leave with (0 after --help, kExitUsage on a
-// bad command line, with CLI11's message on stderr), or nullopt to go on.
+// Parses the command line. Returns the exit code to leave with (0 after --help or --version,
+// kExitUsage on a bad command line, with CLI11's message on stderr), or nullopt to go on.
 std::optional<int> parse(CLI::App& app, int argc, char** argv);
 
 // The steps every tool starts with once the command line is parsed: --config-reference, the

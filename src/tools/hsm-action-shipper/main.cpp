@@ -13,10 +13,13 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
+#include "core/version.hpp"
 #include "shipper/shipper.hpp"
 
 namespace {
 
+// Exit status for a bad command line or configuration (the convention of argparse, which the
+// Python version used; the consumer tools share it).
 constexpr int kExitConfig = 2;
 
 struct Args {
@@ -25,12 +28,6 @@ struct Args {
     bool run_once = false, maintenance_now = false, dry_run = false, check_config = false;
     bool version = false, reference = false;
 };
-
-bool valid_log_level(const std::string& level) {
-    for (const char* l : {"trace", "debug", "info", "warning", "warn", "error", "critical", "off"})
-        if (level == l) return true;
-    return false;
-}
 
 // Blocks SIGINT/SIGTERM in every thread and lets this one take them: the first asks the shipper
 // to stop (bounded wind-down, checkpoint, exit 0), a second exits at once.
@@ -58,10 +55,17 @@ int main(int argc, char** argv) {
     app.add_flag("--check-config", a.check_config, "Validate the configuration and exit");
     app.add_flag("--version", a.version, "Print the version and exit");
     app.add_flag("--config-reference", a.reference, "Print the configuration keys as Markdown");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help exits 0; anything else is a usage error, exit 2 like every tool of the suite
+        // (CLI11's own codes, e.g. 109 for an unknown option, mean nothing to an admin).
+        const int code = app.exit(e);
+        return code == 0 ? 0 : kExitConfig;
+    }
     a.config_given = c->count() > 0;
     if (a.version) {
-        std::printf("hsm-action-shipper %s\n", HSM_VERSION);
+        std::printf("hsm-action-shipper %s\n", hsm::kVersion);
         return 0;
     }
     if (a.reference) {
@@ -72,18 +76,19 @@ int main(int argc, char** argv) {
     hsm::config::Config cfg;
     try {
         cfg = hsm::config::load(hsm::shipper::config_schema(), a.config_path, a.config_given);
-        if (!valid_log_level(cfg.str("log_level")))
-            throw hsm::config::ConfigError(a.config_path + ": key 'log_level': unknown level '" +
-                                           cfg.str("log_level") + "'");
     } catch (const hsm::config::ConfigError& e) {
         std::fprintf(stderr, "hsm-action-shipper: configuration error: %s\n", e.what());
         return kExitConfig;
     }
     if (a.check_config) {
+        // Retired and sibling keys are accepted; say so here, where an admin checks a file.
+        for (const auto& n : cfg.notices())
+            std::fprintf(stderr, "hsm-action-shipper: %s: %s\n", n.warning ? "warning" : "notice", n.text.c_str());
         std::printf("%s: configuration OK\n", a.config_path.c_str());
         return 0;
     }
     if (!hsm::setup_logging(cfg.str("log_level"), cfg.str("log_file"), "shipper")) return kExitConfig;
+    hsm::log_config_notices(cfg);
 
     sigset_t set;
     sigemptyset(&set);
@@ -116,7 +121,7 @@ int main(int argc, char** argv) {
         }
         if (!sum.checkpoint_ok) exit_code = 1;
     } else {
-        spdlog::info("hsm-action-shipper {} started: glob {}, every {} s", HSM_VERSION,
+        spdlog::info("hsm-action-shipper {} started: glob {}, every {} s", hsm::kVersion,
                      cfg.str("mdt_watch_glob"), cfg.real("poll_interval"));
         sd_notify(0, "READY=1");  // Type=notify units start dependants only now; no-op elsewhere
         shipper.run_forever();

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/version.hpp"
 #include "sim/simulator.hpp"
 
 namespace {
@@ -95,6 +96,8 @@ void declare(CLI::App& app, Options& o, double& rate, std::uint64_t& ticks) {
     app.add_flag("--short-format", o.short_format,
                  "Write the short test format (idx=[C/R] action= fid= status=)");
     app.add_flag("-v,--verbose", o.verbose, "Print a one-line summary per tick");
+    app.set_version_flag("--version", std::string("hsm-action-simulate ") + hsm::kVersion,
+                         "Print the version and exit");
 }
 
 // Returns the exit status when the program should stop now (help shown, bad arguments).

@@ -3,13 +3,12 @@
 // Stateless by design, so Telegraf can run it every minute; any failure is a non-zero exit.
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 
 #include "consume/cli/tool_options.hpp"
+#include "core/file_output.hpp"
 #include "report.hpp"
 
 namespace cli = hsm::consume::cli;
@@ -29,22 +28,13 @@ bool replay(StreamReader& reader, LiveState& live) {
     return true;
 }
 
-// node_exporter's textfile collector may read at any moment: write a temp file, then rename.
-bool write_atomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush()) {
-            std::fprintf(stderr, "%s: cannot write %s\n", kTool, tmp.c_str());
-            return false;
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) std::fprintf(stderr, "%s: cannot rename %s to %s: %s\n", kTool, tmp.c_str(), path.c_str(),
-                         ec.message().c_str());
-    return !ec;
+// node_exporter's textfile collector may read at any moment, so a regular file is replaced
+// atomically; /dev/stdout, a FIFO or a symlink keep being what they are (core/file_output.hpp).
+bool write_output(const std::string& path, const std::string& text) {
+    std::string why;
+    if (hsm::files::write_file(path, text, {}, why)) return true;
+    std::fprintf(stderr, "%s: -o: %s\n", kTool, why.c_str());
+    return false;
 }
 
 }  // namespace
@@ -56,13 +46,22 @@ int main(int argc, char** argv) {
     app.add_option("--format", format, "json (Telegraf json_v2), influx (line protocol) or prometheus")
         ->check(CLI::IsMember({"json", "influx", "prometheus"}))
         ->capture_default_str();
+    bool float_fields = false;
+    app.add_flag("--float-fields", float_fields,
+                 "--format influx: write fields as floats, the type of series the Python version fed"
+                 " to InfluxDB through Telegraf (overrides float_fields)");
     std::string output;
-    app.add_option("-o,--output", output, "Write the report to this file (atomically) instead of stdout");
+    app.add_option("-o,--output", output, "Write the report to this file instead of stdout (a regular file is replaced atomically)");
     if (auto code = cli::parse(app, argc, argv)) return *code;
 
-    static const auto schema = cli::schema_with({});
+    static const auto schema = cli::schema_with({
+        {"float_fields", hsm::config::Type::Boolean, false,
+         "With --format influx, write fields as floats (`5`, not `5i`): the type InfluxDB already "
+         "holds for series the Python version's stats wrote through Telegraf's json_v2 parser."},
+    });
     hsm::config::Config cfg;
     if (auto code = cli::start(flags, schema, kTool, cfg)) return *code;
+    if (float_fields) cfg.set("float_fields", true, "--float-fields");
 
     ReaderOptions options = cli::reader_options(cfg);
     options.start = StartAt::Beginning;
@@ -76,10 +75,10 @@ int main(int argc, char** argv) {
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
     const auto report = stats::build_report(live, reader.streams(), live.events_applied(), now_ms);
-    const std::string text = format == "influx"       ? stats::to_influx(report)
+    const std::string text = format == "influx"       ? stats::to_influx(report, cfg.boolean("float_fields"))
                              : format == "prometheus" ? stats::to_prometheus(report)
                                                       : stats::to_json(report);
-    if (!output.empty()) return write_atomically(output, text) ? 0 : cli::kExitFailure;
+    if (!output.empty()) return write_output(output, text) ? 0 : cli::kExitFailure;
     std::cout << text << std::flush;
     return std::cout ? 0 : cli::kExitFailure;
 }

@@ -117,8 +117,9 @@ std::string to_json(const Report& r) {
     return out;
 }
 
-std::string to_influx(const Report& r) {
-    const auto i = [](std::int64_t v) { return std::to_string(v) + "i"; };  // typed integers
+std::string to_influx(const Report& r, bool float_fields) {
+    // Line protocol types a field by its spelling: `5i` is an integer, `5` a float.
+    const auto i = [float_fields](std::int64_t v) { return std::to_string(v) + (float_fields ? "" : "i"); };
     std::string out = kMeasurement;
     out += " total_live_actions=" + i(static_cast<std::int64_t>(r.total_live_actions)) +
            ",oldest_live_action_age_seconds=" + i(r.oldest_live_action_age_seconds) +

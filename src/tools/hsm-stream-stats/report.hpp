@@ -38,7 +38,10 @@ Report build_report(const LiveState& live, const std::vector<StreamStatus>& stre
                     std::uint64_t events_replayed, std::int64_t now_ms);
 
 std::string to_json(const Report& r);
-std::string to_influx(const Report& r);
+// Integer fields (`5i`) by default. `float_fields` writes `5` instead (a float to InfluxDB): the
+// type of series that the Python version's stats fed through an untyped json_v2 parser hold, so a
+// migrating site can keep writing them (InfluxDB refuses a field whose type changes).
+std::string to_influx(const Report& r, bool float_fields = false);
 std::string to_prometheus(const Report& r);
 
 }  // namespace hsm::consume::stats

@@ -1,4 +1,5 @@
-// One decoded stream entry, as every consumer sees it (fields: ../../../../../shared/WIRE-FORMAT.md).
+// One decoded stream entry, as every consumer sees it (fields: docs/wire-format.md in the
+// lustre-hsm-action-stream sources).
 // Strings are views, not copies, so a replay of millions of entries allocates nothing per event;
 // they point into the StreamReader batch that produced the event and die with it.
 #pragma once

@@ -24,7 +24,7 @@ enum class StartAt {
 struct ReaderOptions {
     std::string host = "127.0.0.1";
     int port = 6379;
-    int db = 1;  // the shipper's default database (WIRE-FORMAT.md)
+    int db = 1;  // the shipper's default database (docs/wire-format.md)
     std::string username;  // empty: `AUTH <password>` when a password is set
     std::string password;
     std::string prefix = "hsm:actions";

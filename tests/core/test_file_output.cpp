@@ -1,0 +1,193 @@
+// core/file_output: the one way the suite writes whole files (stats -o, the checkpoint, the
+// simulator). Real files, symlinks, a FIFO and a character device under a temp dir: a regular file
+// is replaced atomically with its mode kept, a link is followed, anything else is written in place
+// and stays what it was, and concurrent writers never share a temp file.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "core/file_output.hpp"
+#include "fixtures.hpp"
+
+using hsm::test::read_file;
+using hsm::test::TempDir;
+namespace files = hsm::files;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct stat stat_of(const fs::path& p) {
+    struct stat st {};
+    REQUIRE(::lstat(p.c_str(), &st) == 0);
+    return st;
+}
+
+// Everything in `dir` but the names given: leftovers such as temp files.
+std::vector<std::string> others_in(const fs::path& dir, std::initializer_list<std::string> expected) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string name = e.path().filename().string();
+        if (std::find(expected.begin(), expected.end(), name) == expected.end()) out.push_back(name);
+    }
+    return out;
+}
+
+bool write(const fs::path& p, std::string_view text, std::string& why, files::WriteOptions o = {}) {
+    return files::write_file(p, text, o, why);
+}
+
+}  // namespace
+
+TEST_CASE("file_output: a regular file is replaced atomically with its mode kept", "[core][files]") {
+    TempDir dir;
+    const auto path = dir / "report.prom";
+    hsm::test::write_file(path, "old\n");
+    REQUIRE(::chmod(path.c_str(), 0640) == 0);
+    const ino_t old_inode = stat_of(path).st_ino;
+    std::string why;
+    REQUIRE(write(path, "new\n", why));
+    CHECK(read_file(path) == "new\n");
+    const auto st = stat_of(path);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0640);
+    CHECK(st.st_ino != old_inode);  // a new file renamed over the old: readers never see a mix
+    CHECK(others_in(dir.path(), {"report.prom"}).empty());
+}
+
+TEST_CASE("file_output: a new file gets the requested mode under the umask", "[core][files]") {
+    TempDir dir;
+    const mode_t old_umask = ::umask(027);
+    std::string why;
+    files::WriteOptions o;
+    o.new_file_mode = 0666;
+    const bool ok = write(dir / "fresh", "x", why, o);
+    ::umask(old_umask);
+    REQUIRE(ok);
+    CHECK((stat_of(dir / "fresh").st_mode & 07777) == 0640);
+}
+
+TEST_CASE("file_output: a symlink is followed, not replaced", "[core][files]") {
+    TempDir dir;
+    fs::create_directories(dir / "real");
+    hsm::test::write_file(dir / "real" / "target", "old");
+    fs::create_symlink("real/target", dir / "link");  // relative, resolved from the link's dir
+    fs::create_symlink(dir / "link", dir / "link2");  // a chain
+    std::string why;
+    REQUIRE(write(dir / "link2", "new", why));
+    CHECK(fs::is_symlink(dir / "link"));
+    CHECK(fs::is_symlink(dir / "link2"));
+    CHECK(read_file(dir / "real" / "target") == "new");
+    CHECK(others_in(dir / "real", {"target"}).empty());
+
+    SECTION("a dangling link creates its target") {
+        fs::create_symlink("real/absent", dir / "dangling");
+        REQUIRE(write(dir / "dangling", "made", why));
+        CHECK(fs::is_symlink(dir / "dangling"));
+        CHECK(read_file(dir / "real" / "absent") == "made");
+    }
+    SECTION("a link loop is an error, not a hang") {
+        fs::create_symlink("loop_b", dir / "loop_a");
+        fs::create_symlink("loop_a", dir / "loop_b");
+        CHECK_FALSE(write(dir / "loop_a", "x", why));
+        CHECK_THAT(why, Catch::Contains("loop_a"));
+    }
+}
+
+TEST_CASE("file_output: a character device is written in place, never replaced", "[core][files]") {
+    TempDir dir;
+    fs::path dev = dir / "null";
+    // The same device as /dev/null, made under the temp dir so a regression cannot replace the
+    // machine's own; without CAP_MKNOD, the real /dev/null (written in place, which is harmless).
+    if (::mknod(dev.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) dev = "/dev/null";
+    const auto before = stat_of(dev);
+    std::string why;
+    REQUIRE(write(dev, "report\n", why));
+    const auto after = stat_of(dev);
+    CHECK(S_ISCHR(after.st_mode));
+    CHECK(after.st_ino == before.st_ino);
+    CHECK(after.st_rdev == before.st_rdev);
+    if (dev.parent_path() == dir.path()) CHECK(others_in(dir.path(), {"null"}).empty());
+
+    SECTION("also through a symlink") {
+        fs::create_symlink(dev, dir / "to-null");
+        REQUIRE(write(dir / "to-null", "again\n", why));
+        CHECK(S_ISCHR(stat_of(dev).st_mode));
+        CHECK(fs::is_symlink(dir / "to-null"));
+    }
+}
+
+TEST_CASE("file_output: a FIFO is written in place for its reader", "[core][files]") {
+    TempDir dir;
+    const auto fifo = dir / "pipe";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::string received;
+    std::thread reader([&] {
+        const int fd = ::open(fifo.c_str(), O_RDONLY);
+        char buf[256];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) received.append(buf, static_cast<std::size_t>(n));
+        ::close(fd);
+    });
+    std::string why;
+    const bool ok = write(fifo, "through the pipe\n", why);
+    reader.join();
+    CHECK(ok);
+    CHECK(received == "through the pipe\n");
+    CHECK(S_ISFIFO(stat_of(fifo).st_mode));
+    CHECK(others_in(dir.path(), {"pipe"}).empty());
+}
+
+TEST_CASE("file_output: a directory is an error naming it", "[core][files]") {
+    TempDir dir;
+    fs::create_directories(dir / "taken");
+    std::string why;
+    CHECK_FALSE(write(dir / "taken", "x", why));
+    CHECK_THAT(why, Catch::Contains((dir / "taken").string()));
+    CHECK(fs::is_directory(dir / "taken"));
+}
+
+TEST_CASE("file_output: a failed write leaves the target and no temp file", "[core][files]") {
+    TempDir dir;
+    const auto path = dir / "state.bin";
+    hsm::test::write_file(path, "previous");
+    std::string why;
+    const bool ok = files::write_file(
+        path,
+        [](int fd, std::string& w) {
+            (void)!::write(fd, "half", 4);
+            w = "content failed";
+            return false;
+        },
+        {}, why);
+    CHECK_FALSE(ok);
+    CHECK(why == "content failed");
+    CHECK(read_file(path) == "previous");
+    CHECK(others_in(dir.path(), {"state.bin"}).empty());
+}
+
+TEST_CASE("file_output: concurrent writers of one path never share a temp file", "[core][files]") {
+    TempDir dir;
+    const auto path = dir / "out.json";
+    // Two writers of distinct, recognisable content; with one shared temp name, one would rename
+    // the other's half-written file or fail on a vanished one.
+    const std::string a(200000, 'a'), b(300000, 'b');
+    std::atomic<int> failures{0};
+    auto writer = [&](const std::string& text) {
+        for (int i = 0; i < 50; ++i) {
+            std::string why;
+            if (!files::write_file(path, text, {}, why)) ++failures;
+        }
+    };
+    std::thread ta(writer, std::cref(a)), tb(writer, std::cref(b));
+    ta.join();
+    tb.join();
+    CHECK(failures == 0);
+    const std::string last = read_file(path);
+    CHECK((last == a || last == b));
+    CHECK(others_in(dir.path(), {"out.json"}).empty());
+}
