@@ -61,7 +61,7 @@ RedisEndpoint endpoint_of(const ReaderOptions& o) {
     e.username = o.username;
     e.password = o.password;
     e.io_timeout = std::max<std::chrono::milliseconds>(e.io_timeout, o.block + kReplySlack);
-    e.one_shot = true;  // the fetcher logs (or reports) every problem itself, once per state
+    e.quiet = true;  // the fetcher logs (or reports) every problem itself, once per state
     return e;
 }
 

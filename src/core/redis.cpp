@@ -38,7 +38,7 @@ void RedisConnection::fail(RedisProblem problem) {
     error_ = problem_.message();
     disconnect();
     backoff_.failed();
-    if (!endpoint_.one_shot) log_.failed(problem_);
+    if (!endpoint_.quiet) log_.failed(problem_);
 }
 
 bool RedisConnection::connect() {
@@ -69,7 +69,7 @@ bool RedisConnection::connect() {
         return false;
     }
     if (was_connected_) ++reconnects_;
-    if (!was_connected_ && !endpoint_.one_shot)
+    if (!was_connected_ && !endpoint_.quiet)
         spdlog::info("connected to redis {}:{} db {}", endpoint_.host, endpoint_.port, endpoint_.db);
     was_connected_ = true;
     problem_ = {};

@@ -25,9 +25,10 @@ struct RedisEndpoint {
     std::chrono::milliseconds connect_timeout{2000};
     // Bounds every reply wait, so a hung server cannot hang a daemon thread.
     std::chrono::milliseconds io_timeout{10000};
-    // A one-shot caller gives up on a failure and reports last_problem() itself: the connection
-    // then logs nothing (no "retrying with backoff" from a tool about to exit).
-    bool one_shot = false;
+    // The caller logs or reports last_problem() itself (a one-shot tool about to exit, a thread
+    // with its own FaultLog): the connection then logs nothing, so no "retrying with backoff"
+    // line comes from a tool that will not retry, and no failure is logged twice.
+    bool quiet = false;
     // "127.0.0.1:6379" for messages.
     std::string address() const { return host + ":" + std::to_string(port); }
     // The ACL user the connection authenticates as, for messages ("default" when none is set).
