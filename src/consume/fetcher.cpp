@@ -100,7 +100,7 @@ void StreamReader::Fetcher::fail(const std::string& why) {
     shared_->data_ready.notify_all();
 }
 
-void StreamReader::Fetcher::trouble(const RedisProblem& p) {
+void StreamReader::Fetcher::trouble(const RedisProblem& p, bool paced_by_connection) {
     need_discovery_ = true;
     const bool was_healthy = std::exchange(healthy_, false);
     {
@@ -123,9 +123,10 @@ void StreamReader::Fetcher::trouble(const RedisProblem& p) {
     } else {
         faults_.failed(p);
     }
-    // A failed connect is paced by the connection's own backoff; a refused or transient-failing
-    // command on a working connection by retry_, so that it is not re-sent at once.
-    if (!conn_.connected()) return pause(kIdlePoll);
+    // A failed connect is paced by the connection's own backoff; anything else (a refused or
+    // transient-failing command, a connection lost mid-read) by retry_, so that it is not
+    // re-sent, or reconnected, at once.
+    if (paced_by_connection) return pause(kIdlePoll);
     retry_.failed();
     while (!retry_.ready() && !stopping()) pause(kIdlePoll);
 }
@@ -173,7 +174,7 @@ bool StreamReader::Fetcher::ensure_connected() {
         trouble(bulk_.problem());
         return false;
     }
-    trouble(conn_.last_problem());
+    trouble(conn_.last_problem(), true);
     return false;
 }
 

@@ -50,8 +50,9 @@ private:
     void publish(detail::RawBatch* batch);
     bool caught_up() const;
     // Every failed request goes through trouble(): it records the problem for error(), then
-    // fails the reader (one-shot) or logs the change of state and waits with backoff.
-    void trouble(const RedisProblem& p);
+    // fails the reader (one-shot) or logs the change of state and waits with backoff
+    // (`paced_by_connection`: a failed connect, which RedisConnection's backoff already paces).
+    void trouble(const RedisProblem& p, bool paced_by_connection = false);
     void recovered();
     void fail(const std::string& why);
     void pause(std::chrono::milliseconds d);

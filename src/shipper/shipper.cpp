@@ -68,6 +68,8 @@ struct Shipper::Impl {
     static publish::PublisherOptions publisher_options(const config::Config& cfg, RunOptions opts) {
         publish::PublisherOptions p;
         p.endpoint = endpoint(cfg);
+        // A one-shot run reports what failed at its end; it does not promise retries it won't make.
+        p.endpoint.quiet = opts.one_shot;
         p.prefix = cfg.str("redis_stream_prefix");
         p.dry_run = opts.dry_run;
         return p;

@@ -142,3 +142,14 @@ TEST_CASE("shipper refusals: the daemon without XTRIM keeps shipping and logs th
     daemon->signal(SIGTERM);
     CHECK(daemon->wait(10s) == 0);
 }
+
+TEST_CASE("shipper refusals: --run-once without Redis gives up after its bound, promising no retries",
+          "[shipper][redis]") {
+    ShipperFixture fx(free_port());  // nothing listens there
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    const auto r = fx.run_once(60s);
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("cannot reach redis") != std::string::npos);
+    CHECK(r.err.find("retrying") == std::string::npos);
+}

@@ -301,3 +301,20 @@ TEST_CASE("refusals: interactive top shows the Redis address and the refusal, th
     tmux.cmd({"send-keys", "-t", "top", "q"});
     CHECK(wait_until([&] { return !tmux.alive(); }, 10s));
 }
+
+TEST_CASE("refusals: a one-shot tool facing no server exits 1 at once and promises no retries",
+          "[tools][redis]") {
+    const std::string port = std::to_string(free_port());  // nothing listens there
+    for (const auto& tool : tools()) {
+        std::vector<std::string> argv = {bin(tool.name).string(), "--host", "127.0.0.1", "--port", port};
+        argv.insert(argv.end(), tool.one_shot_flags.begin(), tool.one_shot_flags.end());
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = run(argv, 30s);
+        INFO(tool.name << "\n" << r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+        CHECK(r.out.empty());
+        CHECK(r.err.find("cannot connect") != std::string::npos);
+        CHECK(r.err.find("retrying") == std::string::npos);
+    }
+}
