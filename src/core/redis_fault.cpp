@@ -67,6 +67,16 @@ RedisProblem problem_of(const redisReply* reply, std::string_view command, std::
     return p;
 }
 
+bool affects_every_key(const RedisProblem& p) {
+    if (p.fault == RedisFault::ConnectionLost || p.fault == RedisFault::Transient) return true;
+    if (p.fault != RedisFault::Refused) return false;
+    const std::string_view code = first_word(p.detail);
+    if (code == "NOAUTH" || code == "WRONGPASS") return true;
+    // "NOPERM this user has no permissions to run the 'xadd' command" (not "... to access one of
+    // the keys"), "ERR unknown command 'XADD'".
+    return (code == "NOPERM" || code == "ERR") && p.detail.find("command") != std::string::npos;
+}
+
 std::string RedisProblem::message() const {
     const std::string cmd = printable(command), what = printable(detail);
     switch (fault) {

@@ -49,6 +49,12 @@ struct RedisProblem {
     std::string state_key() const;
 };
 
+// Whether the same command on any other key would fail the same way: a server state, a wrong
+// password, a command the user may not run or the server does not know. False for what is about
+// one key (WRONGTYPE, a key outside the user's ACL key patterns): other keys still work, so a
+// writer must not stop writing them.
+bool affects_every_key(const RedisProblem& p);
+
 // The problem a reply to `command` reports (fault None for a good reply). `connection_error`
 // is used as the detail of a missing reply.
 RedisProblem problem_of(const redisReply* reply, std::string_view command, std::string_view user,

@@ -55,6 +55,10 @@ private:
     PipelineCounters& counters_;
     RedisConnection redis_;
     FaultLog refusals_;  // refused XADDs: one line per change of state, with a count
+    // After a batch Redis refused whole for a reason about every key (no XADD permission, OOM, a
+    // read-only replica; not WRONGTYPE on one MDT's key), batches
+    // go back unsent until this backoff (1 s doubling to 30 s) allows another try.
+    Backoff retry_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> connected_{false};
     std::thread thread_;

@@ -72,8 +72,10 @@ void Publisher::print(const std::vector<Event>& batch) {
 }
 
 // Queues the batch's XADDs on the connection (sent by the next read_replies). False when there
-// is no connection: the batch then goes back unacknowledged.
+// is no connection, or while backing off after a refused batch: the batch then goes back
+// unacknowledged.
 bool Publisher::send(const std::vector<Event>& batch) {
+    if (!retry_.ready()) return false;
     if (!redis_.ensure_connected()) {
         connected_ = false;
         return false;
@@ -96,7 +98,8 @@ bool Publisher::send(const std::vector<Event>& batch) {
 // the difference again. Refusals (no XADD permission, OOM, a replica) are logged once per change
 // of state; every refused event is counted in events_failed by the diff thread.
 void Publisher::read_replies(std::vector<Event>& batch) {
-    bool refused = false;
+    std::size_t refused = 0;
+    bool everywhere = false;  // a refusal any other key would get too
     for (Event& e : batch) {
         Reply r = redis_.read_reply();
         if (!r) {
@@ -107,10 +110,16 @@ void Publisher::read_replies(std::vector<Event>& batch) {
         RedisProblem p = problem_of(r.get(), "XADD " + key_for(e.mdt), redis_.endpoint().user());
         if (!p) p = {RedisFault::Refused, "XADD " + key_for(e.mdt), redis_.endpoint().user(), "unexpected reply"};
         refusals_.failed(p);
-        refused = true;
+        everywhere = everywhere || affects_every_key(p);
+        ++refused;
         e.id = {};
     }
-    if (!refused && !batch.empty()) refusals_.succeeded();
+    if (!refused && !batch.empty()) {
+        refusals_.succeeded();
+        retry_.succeeded();
+    } else if (refused == batch.size() && everywhere) {
+        retry_.failed();  // nothing got through, nor would any other batch: wait before asking again
+    }
     connected_ = true;
 }
 

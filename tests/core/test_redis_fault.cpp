@@ -78,3 +78,13 @@ TEST_CASE("redis fault: FaultLog logs each change of state once, with the count"
     CHECK(log.total_failures() == 1003);
     CHECK(log.failures() == 0);
 }
+
+TEST_CASE("redis fault: which refusals are about every key", "[core][redis]") {
+    const auto refused = [](const char* text) { return RedisProblem{classify_error(text), "XADD k", "u", text}; };
+    CHECK(affects_every_key(refused("NOPERM this user has no permissions to run the 'xadd' command")));
+    CHECK(affects_every_key(refused("ERR unknown command 'XADD', with args beginning with:")));
+    CHECK(affects_every_key(refused("WRONGPASS invalid username-password pair or user is disabled.")));
+    CHECK(affects_every_key(refused("OOM command not allowed when used memory > 'maxmemory'.")));
+    CHECK_FALSE(affects_every_key(refused("NOPERM this user has no permissions to access one of the keys used as arguments")));
+    CHECK_FALSE(affects_every_key(refused("WRONGTYPE Operation against a key holding the wrong kind of value")));
+}

@@ -153,3 +153,27 @@ TEST_CASE("shipper refusals: --run-once without Redis gives up after its bound, 
     CHECK(r.err.find("cannot reach redis") != std::string::npos);
     CHECK(r.err.find("retrying") == std::string::npos);
 }
+
+TEST_CASE("shipper refusals: the daemon without XADD logs the refusal once, backs off, and ships when granted",
+          "[shipper][redis][acl]") {
+    RedisServer redis;
+    set_user(redis, readme_acl("hsm-shipper"), "xadd");
+    ShipperFixture fx(redis.port());
+    as_shipper_user(fx);
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"), short_line(1, 2, "0xb", "ARCHIVE", "WAITING")});
+    const auto t0 = std::chrono::steady_clock::now();
+    auto daemon = fx.start_daemon();
+    REQUIRE(wait_until([&] { return acl_denials(redis, "hsm-shipper", "xadd") >= 6; }, 30s));  // 3 tries of 2 events
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::string err = daemon->err();
+    INFO(err);
+    CHECK(acl_denials(redis, "hsm-shipper", "xadd") <= 2 * (2 + static_cast<long long>(seconds)));
+    CHECK(count(err, "refused XADD") == 1);
+    CHECK(count(err, "not acknowledged") == 1);  // what it cost, once per streak
+    redis.command({"ACL", "SETUSER", "hsm-shipper", "+xadd"});
+    CHECK(wait_until([&] { return redis.xlen(fx.stream(kMdt)) == 2; }, 40s));
+    CHECK(wait_until([&] { return daemon->err().find("acknowledged again") != std::string::npos; }, 10s));
+    daemon->signal(SIGTERM);
+    CHECK(daemon->wait(10s) == 0);
+    CHECK(redis.xlen(fx.stream(kMdt)) == 2);  // each event once
+}
