@@ -1,5 +1,6 @@
 // One Redis connection with the policies every tool shares: connect with a timeout, AUTH and
-// SELECT on every (re)connect, capped exponential backoff between attempts, and pipelining.
+// SELECT on every (re)connect, capped exponential backoff between attempts, pipelining, and
+// failures classified by core/redis_fault (lost / transient / refused) and logged once per state.
 // Not thread-safe: each thread that talks to Redis owns its own RedisConnection.
 #pragma once
 
@@ -80,7 +81,8 @@ public:
     // last_problem() says why: ConnectionLost when the server cannot be reached, or the class
     // of AUTH's / SELECT's error reply (WRONGPASS is a refusal, LOADING is transient).
     bool connect();
-    // Connects only when the backoff allows; logs changes of state, not every attempt.
+    // Connects only when the backoff allows. Unless the endpoint is quiet, failures to connect
+    // or of the connection are logged once per change of state (FaultLog), with a count.
     bool ensure_connected();
     bool connected() const { return ctx_ != nullptr; }
     // The backoff allows a connect attempt now (what ensure_connected() checks first).
@@ -89,8 +91,6 @@ public:
     // Why the last connect or read failed: last_problem().message().
     const std::string& last_error() const { return error_; }
     const RedisProblem& last_problem() const { return problem_; }
-    // Called by users of the connection when a command worked: ends a logged failure state.
-    void succeeded() { log_.succeeded(); }
     const RedisEndpoint& endpoint() const { return endpoint_; }
     std::uint64_t reconnects() const { return reconnects_; }
 
