@@ -128,7 +128,12 @@ void StreamReader::Fetcher::trouble(const RedisProblem& p, bool paced_by_connect
     // re-sent, or reconnected, at once.
     if (paced_by_connection) return pause(kIdlePoll);
     retry_.failed();
-    while (!retry_.ready() && !stopping()) pause(kIdlePoll);
+    while (!retry_.ready() && !stopping() && !transient_expired()) pause(kIdlePoll);
+}
+
+bool StreamReader::Fetcher::transient_expired() const {
+    return !options_.reconnect && transient_since_ &&
+           std::chrono::steady_clock::now() - *transient_since_ >= options_.transient_wait;
 }
 
 void StreamReader::Fetcher::recovered() {
@@ -160,7 +165,10 @@ void StreamReader::Fetcher::run() {
 bool StreamReader::Fetcher::ensure_connected() {
     if (conn_.connected() && bulk_.connected()) return true;
     if (!conn_.due()) {
-        pause(kIdlePoll);
+        // A one-shot reader waiting out a transient state gives up at its bound, not at the
+        // next backoff step after it.
+        if (transient_expired()) trouble(conn_.last_problem(), true);
+        else pause(kIdlePoll);
         return false;
     }
     if (conn_.connect()) {

@@ -54,6 +54,7 @@ private:
     // (`paced_by_connection`: a failed connect, which RedisConnection's backoff already paces).
     void trouble(const RedisProblem& p, bool paced_by_connection = false);
     void recovered();
+    bool transient_expired() const;  // one-shot only: transient_wait is over
     void fail(const std::string& why);
     void pause(std::chrono::milliseconds d);
     bool stopping();
