@@ -105,7 +105,12 @@ bool RespParser::parse() {
 }
 
 bool BulkReader::fail(std::string why) {
-    error_ = std::move(why);
+    return fail(problem_of(nullptr, "XREAD", endpoint_.user(), why));
+}
+
+bool BulkReader::fail(RedisProblem problem) {
+    problem_ = std::move(problem);
+    error_ = problem_.message();
     disconnect();
     return false;
 }
@@ -118,10 +123,13 @@ void BulkReader::disconnect() {
 
 bool BulkReader::connect() {
     disconnect();
+    const std::string user = endpoint_.user();
     ctx_ = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, to_timeval(endpoint_.connect_timeout));
-    if (!ctx_ || ctx_->err) return fail(ctx_ ? ctx_->errstr : "cannot allocate redis context");
+    if (!ctx_ || ctx_->err)
+        return fail(problem_of(nullptr, "connect", user, ctx_ ? ctx_->errstr : "cannot allocate redis context"));
     redisSetTimeout(ctx_, to_timeval(endpoint_.io_timeout));
-    const auto run = [&](const std::vector<std::string>& argv) {
+    // One command during the handshake; the problem it reports (None when it worked).
+    const auto run = [&](const std::vector<std::string>& argv, const std::string& shown) {
         std::vector<const char*> a;
         std::vector<size_t> l;
         for (const auto& s : argv) {
@@ -129,17 +137,18 @@ bool BulkReader::connect() {
             l.push_back(s.size());
         }
         auto* r = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(a.size()), a.data(), l.data()));
-        const bool ok = r && r->type != REDIS_REPLY_ERROR;
-        std::string err = r && r->type == REDIS_REPLY_ERROR ? r->str : (ctx_->err ? ctx_->errstr : "");
+        RedisProblem p = problem_of(r, shown, user, ctx_->errstr[0] ? ctx_->errstr : "connection lost");
         if (r) freeReplyObject(r);
-        return ok ? std::string() : (err.empty() ? "failed" : err);
+        return p;
     };
     if (!endpoint_.password.empty()) {
-        const auto err = endpoint_.username.empty() ? run({"AUTH", endpoint_.password})
-                                                    : run({"AUTH", endpoint_.username, endpoint_.password});
-        if (!err.empty()) return fail("AUTH failed: " + err);
+        auto p = endpoint_.username.empty() ? run({"AUTH", endpoint_.password}, "AUTH")
+                                            : run({"AUTH", endpoint_.username, endpoint_.password}, "AUTH");
+        if (p) return fail(std::move(p));
     }
-    if (auto err = run({"SELECT", std::to_string(endpoint_.db)}); !err.empty()) return fail("SELECT failed: " + err);
+    const std::string db = std::to_string(endpoint_.db);
+    if (auto p = run({"SELECT", db}, "SELECT " + db)) return fail(std::move(p));
+    problem_ = {};
     return true;
 }
 

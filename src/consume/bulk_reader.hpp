@@ -84,10 +84,14 @@ public:
     BulkReader(const BulkReader&) = delete;
     BulkReader& operator=(const BulkReader&) = delete;
 
-    bool connect();  // connect, AUTH, SELECT; false with error() set
+    // Connect, AUTH, SELECT; false with problem() set (classified as RedisConnection does).
+    bool connect();
     void disconnect();
     bool connected() const { return ctx_ != nullptr; }
     const std::string& error() const { return error_; }
+    // Why the last connect/send/receive failed. A failed send or receive is ConnectionLost:
+    // an error *reply* is a complete reply, left for the caller to classify.
+    const RedisProblem& problem() const { return problem_; }
 
     // Sends one command; replies come back in order, so several may be in flight (pipelining).
     bool send(const std::vector<std::string_view>& argv);
@@ -97,9 +101,11 @@ public:
 
 private:
     bool fail(std::string why);
+    bool fail(RedisProblem problem);
     RedisEndpoint endpoint_;
     redisContext* ctx_ = nullptr;
     std::string error_;
+    RedisProblem problem_;
     std::string carry_;  // bytes read past one reply: the start of the next (pipelining)
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <utility>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -61,6 +62,7 @@ RedisEndpoint endpoint_of(const ReaderOptions& o) {
     e.password = o.password;
     e.connect_timeout = o.connect_timeout;
     e.io_timeout = std::max<std::chrono::milliseconds>(o.io_timeout, o.block + kReplySlack);
+    e.quiet = true;  // the fetcher logs (or reports) every problem itself, once per state
     return e;
 }
 
@@ -68,7 +70,8 @@ RedisEndpoint endpoint_of(const ReaderOptions& o) {
 
 StreamReader::Fetcher::Fetcher(const ReaderOptions& options, std::shared_ptr<Shared> shared)
     : options_(options), shared_(std::move(shared)), conn_(endpoint_of(options)),
-      bulk_(endpoint_of(options)), thread_([this] { run(); }) {}
+      bulk_(endpoint_of(options)),
+      faults_("redis " + options.host + ":" + std::to_string(options.port)), thread_([this] { run(); }) {}
 
 StreamReader::Fetcher::~Fetcher() {
     {
@@ -98,6 +101,54 @@ void StreamReader::Fetcher::fail(const std::string& why) {
     shared_->data_ready.notify_all();
 }
 
+void StreamReader::Fetcher::trouble(const RedisProblem& p, bool paced_by_connection) {
+    need_discovery_ = true;
+    const bool was_healthy = std::exchange(healthy_, false);
+    {
+        std::lock_guard lock(shared_->mu);
+        shared_->connected = false;
+        shared_->error = "redis " + options_.host + ":" + std::to_string(options_.port) + ": " + p.message();
+        if (was_healthy) shared_->data_ready.notify_all();
+    }
+    if (p.fault == RedisFault::ConnectionLost) {
+        conn_.disconnect();  // reconnect both connections, then rediscover
+        bulk_.disconnect();
+    }
+    if (!options_.reconnect) {
+        const auto now = std::chrono::steady_clock::now();
+        if (p.fault == RedisFault::Transient && !transient_since_) transient_since_ = now;
+        if (p.fault != RedisFault::Transient) return fail(p.message());
+        if (now - *transient_since_ >= options_.transient_wait)
+            return fail(p.message() + " (for " + std::to_string(options_.transient_wait.count() / 1000) + " s)");
+        faults_.failed(p, false);
+    } else {
+        faults_.failed(p);
+    }
+    // A failed connect is paced by the connection's own backoff; anything else (a refused or
+    // transient-failing command, a connection lost mid-read) by retry_, so that it is not
+    // re-sent, or reconnected, at once.
+    if (paced_by_connection) return pause(kIdlePoll);
+    retry_.failed();
+    while (!retry_.ready() && !stopping() && !transient_expired()) pause(kIdlePoll);
+}
+
+bool StreamReader::Fetcher::transient_expired() const {
+    return !options_.reconnect && transient_since_ &&
+           std::chrono::steady_clock::now() - *transient_since_ >= options_.transient_wait;
+}
+
+void StreamReader::Fetcher::recovered() {
+    if (healthy_) return;
+    healthy_ = true;
+    faults_.succeeded();
+    retry_.succeeded();
+    transient_since_.reset();
+    std::lock_guard lock(shared_->mu);
+    shared_->connected = true;
+    shared_->error.clear();
+    shared_->data_ready.notify_all();
+}
+
 void StreamReader::Fetcher::run() {
     while (!stopping()) {
         if (!ensure_connected()) continue;
@@ -114,28 +165,25 @@ void StreamReader::Fetcher::run() {
 
 bool StreamReader::Fetcher::ensure_connected() {
     if (conn_.connected() && bulk_.connected()) return true;
-    if (conn_.ensure_connected()) {
-        if (!bulk_.connect()) {
-            conn_.disconnect();  // both or neither: the next attempt redoes both
-            if (!options_.reconnect) fail(bulk_.error());
-            else pause(kIdlePoll);
-            return false;
-        }
-        std::lock_guard lock(shared_->mu);
-        shared_->connected = true;
-        shared_->stats.reconnects = conn_.reconnects();
-        need_discovery_ = true;  // streams may have been deleted or created meanwhile
-        return true;
-    }
-    if (!options_.reconnect) {
-        fail(conn_.last_error());
+    if (!conn_.due()) {
+        // A one-shot reader waiting out a transient state gives up at its bound, not at the
+        // next backoff step after it.
+        if (transient_expired()) trouble(conn_.last_problem(), true);
+        else pause(kIdlePoll);
         return false;
     }
-    {
-        std::lock_guard lock(shared_->mu);
-        shared_->connected = false;
+    if (conn_.connect()) {
+        if (bulk_.connect()) {
+            std::lock_guard lock(shared_->mu);
+            shared_->stats.reconnects = conn_.reconnects();
+            need_discovery_ = true;  // streams may have been deleted or created meanwhile
+            return true;
+        }
+        conn_.disconnect();  // both or neither: the next attempt redoes both
+        trouble(bulk_.problem());
+        return false;
     }
-    pause(kIdlePoll);
+    trouble(conn_.last_problem(), true);
     return false;
 }
 
@@ -146,10 +194,11 @@ bool StreamReader::Fetcher::discover() {
         return true;
     }
     auto names = scan();
-    if (!conn_.connected()) return false;
-    auto snaps = snapshot(names);
-    if (!conn_.connected()) return false;
-    adopt(names, snaps);
+    if (!names) return false;
+    auto snaps = snapshot(*names);
+    if (!snaps) return false;
+    adopt(*names, *snaps);
+    recovered();
     discovered_once_ = true;
     need_discovery_ = false;
     next_discovery_ = std::chrono::steady_clock::now() + options_.discovery_interval;
@@ -161,17 +210,20 @@ bool StreamReader::Fetcher::discover() {
     return true;
 }
 
-std::vector<std::string> StreamReader::Fetcher::scan() {
+std::optional<std::vector<std::string>> StreamReader::Fetcher::scan() {
     std::vector<std::string> names;
     const std::string pattern = glob_escape(options_.prefix) + ":*";
     std::string cursor = "0";
     do {
         Reply r = conn_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", kScanCount, "TYPE", "stream"});
-        if (!r) return {};
-        if (!is_array(r.get(), 2) || !is_array(r->element[1])) {
-            spdlog::warn("stream discovery failed: {}", r->type == REDIS_REPLY_ERROR ? r->str : "bad SCAN reply");
-            conn_.disconnect();  // start over after a reconnect rather than loop on the error
-            return {};
+        RedisProblem p = problem_of(r.get(), "SCAN", conn_.endpoint().user(), conn_.last_error());
+        if (!p && (!is_array(r.get(), 2) || !is_array(r->element[1]))) {
+            p.fault = RedisFault::Refused;  // not a SCAN reply: a proxy or an incompatible server
+            p.detail = "unexpected reply";
+        }
+        if (p) {
+            trouble(p);
+            return std::nullopt;
         }
         cursor = std::string(text(r->element[0]));
         for (std::size_t i = 0; i < r->element[1]->elements; ++i)
@@ -182,32 +234,84 @@ std::vector<std::string> StreamReader::Fetcher::scan() {
     return names;
 }
 
-// Length, oldest and newest entry of every stream, taken atomically (MULTI/EXEC), so that a
-// snapshot replay's totals match the lengths it reports.
-std::vector<StreamReader::Fetcher::Snapshot> StreamReader::Fetcher::snapshot(
+// Length, oldest and newest entry of every stream, taken atomically (MULTI/EXEC) when the server
+// allows it, so that a snapshot replay's totals match the lengths it reports. Any error reply
+// fails the whole snapshot: a refused XLEN is not an empty stream.
+std::optional<std::vector<StreamReader::Fetcher::Snapshot>> StreamReader::Fetcher::snapshot(
     const std::vector<std::string>& names) {
+    static constexpr std::string_view kCommands[3] = {"XLEN", "XRANGE", "XREVRANGE"};
     std::vector<Snapshot> snaps(names.size());
     if (names.empty()) return snaps;
-    conn_.append({"MULTI"});
+    const std::string user = conn_.endpoint().user();
+    const bool multi = use_multi_;
+    if (multi) conn_.append({"MULTI"});
     for (const auto& n : names) {
         conn_.append({"XLEN", n});
         conn_.append({"XRANGE", n, "-", "+", "COUNT", "1"});
         conn_.append({"XREVRANGE", n, "+", "-", "COUNT", "1"});
     }
-    conn_.append({"EXEC"});
-    for (std::size_t i = 0; i < 1 + 3 * names.size(); ++i)  // +OK, then +QUEUED per command
-        if (!conn_.read_reply()) return {};
-    Reply exec = conn_.read_reply();
-    if (!exec) return {};
-    if (!is_array(exec.get(), 3 * names.size())) {
-        spdlog::warn("stream snapshot failed: {}", exec->type == REDIS_REPLY_ERROR ? exec->str : "bad EXEC reply");
-        return snaps;
+    if (multi) conn_.append({"EXEC"});
+    const auto lost = [&](std::string_view command) {
+        trouble(problem_of(nullptr, command, user, conn_.last_error()));
+        return std::nullopt;
+    };
+    Reply multi_reply;
+    if (multi && !(multi_reply = conn_.read_reply())) return lost("MULTI");
+    // MULTI refused (an ACL user without @transaction, a proxy): the commands then ran one by
+    // one, so their replies are the data, and EXEC's error reply follows them.
+    const bool queued = multi && multi_reply->type != REDIS_REPLY_ERROR;
+    if (multi && !queued && classify(multi_reply.get()) == RedisFault::Refused) {
+        spdlog::debug("MULTI refused ({}): stream snapshots are taken without a transaction",
+                      std::string(multi_reply->str, multi_reply->len));
+        use_multi_ = false;
     }
+    std::vector<Reply> replies(3 * names.size());
+    for (auto& r : replies)
+        if (!(r = conn_.read_reply())) return lost("XLEN");
+    const auto command_of = [&](std::size_t i) {
+        return std::string(kCommands[i % 3]) + " " + names[i / 3];
+    };
+    std::vector<const redisReply*> results(replies.size());
+    for (std::size_t i = 0; i < replies.size(); ++i) results[i] = replies[i].get();
+    Reply exec;
+    if (multi && !(exec = conn_.read_reply())) return lost("EXEC");
+    if (queued) {
+        // A command refused while queueing answers its error instead of QUEUED: name it.
+        for (std::size_t i = 0; i < results.size(); ++i)
+            if (auto p = problem_of(results[i], command_of(i), user)) {
+                trouble(p);
+                return std::nullopt;
+            }
+        if (auto p = problem_of(exec.get(), "EXEC", user)) {
+            if (p.fault == RedisFault::Refused) {
+                // EXEC itself refused: the transaction may still be open on this connection, so
+                // start afresh without transactions (a reconnect, once).
+                spdlog::debug("EXEC refused ({}): stream snapshots are taken without a transaction", p.detail);
+                use_multi_ = false;
+                conn_.disconnect();
+                bulk_.disconnect();
+                need_discovery_ = true;
+                return std::nullopt;
+            }
+            trouble(p);
+            return std::nullopt;
+        }
+        if (!is_array(exec.get(), results.size())) {
+            trouble(RedisProblem{RedisFault::Refused, "EXEC", user, "unexpected reply"});
+            return std::nullopt;
+        }
+        for (std::size_t i = 0; i < results.size(); ++i) results[i] = exec->element[i];
+    }
+    for (std::size_t i = 0; i < results.size(); ++i)
+        if (auto p = problem_of(results[i], command_of(i), user)) {
+            trouble(p);
+            return std::nullopt;
+        }
     for (std::size_t i = 0; i < names.size(); ++i) {
-        const redisReply* len = exec->element[3 * i];
+        const redisReply* len = results[3 * i];
         snaps[i].length = len->type == REDIS_REPLY_INTEGER ? static_cast<std::uint64_t>(len->integer) : 0;
-        snaps[i].first = single_entry_id(exec->element[3 * i + 1]);
-        snaps[i].last = single_entry_id(exec->element[3 * i + 2]);
+        snaps[i].first = single_entry_id(results[3 * i + 1]);
+        snaps[i].last = single_entry_id(results[3 * i + 2]);
     }
     return snaps;
 }
@@ -260,7 +364,7 @@ void StreamReader::Fetcher::read_once() {
     const bool block = options_.follow && lagging.empty();
     if (!send_xread(active, block) || !receive()) return;
     detail::RawBatch batch;
-    if (!collect(active, block, batch)) return pause(kIdlePoll);
+    if (!collect(active, block, batch)) return;  // trouble() has waited
     publish(&batch);
 }
 
@@ -323,28 +427,24 @@ bool StreamReader::Fetcher::receive() {
 }
 
 bool StreamReader::Fetcher::lost() {
-    conn_.disconnect();  // reconnect both connections, then rediscover
-    {
-        std::lock_guard lock(shared_->mu);
-        shared_->connected = false;
-    }
-    spdlog::warn("reading streams failed: {}", bulk_.error());
-    if (!options_.reconnect) fail(bulk_.error());
+    trouble(bulk_.problem());
     return false;
 }
 
 // Turns the XREAD reply in parser_ ([[name, [[id, [field, value, ...]], ...]], ...]) into raw
 // entries pointing into the reply's buffer, and moves the streams' positions. False for an
-// error reply (e.g. a key replaced by a non-stream), which triggers a new discovery.
+// error reply (refused, transient, or a key replaced by a non-stream), which goes to trouble()
+// and triggers a new discovery.
 bool StreamReader::Fetcher::collect(const std::vector<std::size_t>& requested, bool blocking,
                                     detail::RawBatch& batch) {
     using detail::RespItem;
     const auto& items = parser_.items();
     if (items[0].type == RespItem::Error) {
-        spdlog::warn("XREAD failed: {}", parser_.text(items[0]));
-        need_discovery_ = true;
+        const std::string_view why = parser_.text(items[0]);
+        trouble(RedisProblem{classify_error(why), "XREAD", conn_.endpoint().user(), std::string(why)});
         return false;
     }
+    recovered();
     std::vector<const RespItem*> names;
     std::vector<bool> answered(streams_.size(), false);
     std::size_t i = 0;

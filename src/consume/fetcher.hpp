@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,8 +37,8 @@ private:
     void run();
     bool ensure_connected();
     bool discover();
-    std::vector<std::string> scan();
-    std::vector<Snapshot> snapshot(const std::vector<std::string>& names);
+    std::optional<std::vector<std::string>> scan();
+    std::optional<std::vector<Snapshot>> snapshot(const std::vector<std::string>& names);
     void adopt(const std::vector<std::string>& names, const std::vector<Snapshot>& snaps);
     void read_once();
     void replay_pipelined(const std::vector<std::size_t>& lagging);
@@ -48,6 +49,12 @@ private:
     bool collect(const std::vector<std::size_t>& requested, bool blocking, detail::RawBatch& batch);
     void publish(detail::RawBatch* batch);
     bool caught_up() const;
+    // Every failed request goes through trouble(): it records the problem for error(), then
+    // fails the reader (one-shot) or logs the change of state and waits with backoff
+    // (`paced_by_connection`: a failed connect, which RedisConnection's backoff already paces).
+    void trouble(const RedisProblem& p, bool paced_by_connection = false);
+    void recovered();
+    bool transient_expired() const;  // one-shot only: transient_wait is over
     void fail(const std::string& why);
     void pause(std::chrono::milliseconds d);
     bool stopping();
@@ -59,6 +66,13 @@ private:
     detail::RespParser parser_;
     std::vector<Stream> streams_;
     std::map<std::string, std::size_t, std::less<>> index_;  // name -> streams_ slot
+    FaultLog faults_;
+    Backoff retry_;  // between attempts of a refused or transient-failing command
+    std::optional<std::chrono::steady_clock::time_point> transient_since_;  // one-shot's bound
+    bool healthy_ = false;  // the last discovery or read worked
+    // Snapshots use MULTI/EXEC until the server refuses it (a read-only ACL user): then plain
+    // pipelined reads, whose totals may differ from the lengths by what was written meanwhile.
+    bool use_multi_ = true;
     bool discovered_once_ = false;
     bool need_discovery_ = true;
     std::chrono::steady_clock::time_point next_discovery_{};

@@ -7,6 +7,7 @@
 
 #include "consume/decode.hpp"
 #include "consume/fetcher.hpp"
+#include "core/logging.hpp"
 
 namespace hsm::consume {
 
@@ -45,8 +46,15 @@ void log_skip(std::uint64_t nth, std::string_view stream, EntryId id, std::strin
 
 }  // namespace
 
+namespace {
+ReaderOptions logging_ready(ReaderOptions o) {
+    keep_library_logs_off_stdout();  // before the Redis thread logs anything
+    return o;
+}
+}  // namespace
+
 StreamReader::StreamReader(ReaderOptions options)
-    : options_(std::move(options)), shared_(std::make_shared<Shared>()),
+    : options_(logging_ready(std::move(options))), shared_(std::make_shared<Shared>()),
       fetcher_(std::make_unique<Fetcher>(options_, shared_)) {}
 
 StreamReader::~StreamReader() { fetcher_.reset(); }

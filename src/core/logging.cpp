@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <mutex>
 
+#include <spdlog/sinks/ansicolor_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -66,6 +68,21 @@ void log_config_notices(const config::Config& cfg) {
             spdlog::warn("{}", n.text);
         else
             spdlog::info("{}", n.text);
+    }
+}
+
+void keep_library_logs_off_stdout() {
+    static std::mutex mu;  // two readers constructed at once must not both swap the logger
+    std::lock_guard lock(mu);
+    {
+        const auto current = spdlog::default_logger();
+        // spdlog's built-in default: unnamed, one colour sink on stdout.
+        if (!current || !current->name().empty() || current->sinks().size() != 1 ||
+            !std::dynamic_pointer_cast<spdlog::sinks::ansicolor_stdout_sink_mt>(current->sinks()[0]))
+            return;
+        auto logger = std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::ansicolor_stderr_sink_mt>());
+        logger->set_level(current->level());
+        spdlog::set_default_logger(logger);
     }
 }
 

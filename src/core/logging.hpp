@@ -23,4 +23,10 @@ bool setup_logging(const std::string& level, const std::string& log_file, const 
 // Logs what loading the configuration noticed (retired or sibling keys): call after setup_logging.
 void log_config_notices(const config::Config& cfg);
 
+// For the libraries (src/consume): when the process still has spdlog's built-in default logger,
+// which writes to stdout, replace it with the same on stderr, keeping its level. A library's
+// log lines must never mix into a tool's or a host program's output on stdout. A logger the
+// program set up itself (setup_logging, or a named one of its own) is left alone. Thread-safe.
+void keep_library_logs_off_stdout();
+
 }  // namespace hsm

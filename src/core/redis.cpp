@@ -33,23 +33,21 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 }
 }  // namespace
 
-void RedisConnection::fail(std::string why) {
-    error_ = std::move(why);
+void RedisConnection::fail(RedisProblem problem) {
+    problem_ = std::move(problem);
+    error_ = problem_.message();
     disconnect();
     backoff_.failed();
-    if (!down_logged_) {
-        spdlog::warn("redis {}:{} unavailable: {} (retrying with backoff up to 30 s)",
-                     endpoint_.host, endpoint_.port, error_);
-        down_logged_ = true;
-    }
+    if (!endpoint_.quiet) log_.failed(problem_);
 }
 
 bool RedisConnection::connect() {
     disconnect();
+    const std::string user = endpoint_.user();
     ctx_ = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
                                    to_timeval(endpoint_.connect_timeout));
     if (!ctx_ || ctx_->err) {
-        fail(ctx_ ? ctx_->errstr : "cannot allocate redis context");
+        fail(problem_of(nullptr, "connect", user, ctx_ ? ctx_->errstr : "cannot allocate redis context"));
         return false;
     }
     redisSetTimeout(ctx_, to_timeval(endpoint_.io_timeout));
@@ -57,22 +55,25 @@ bool RedisConnection::connect() {
         Reply r = endpoint_.username.empty()
                       ? command({"AUTH", endpoint_.password})
                       : command({"AUTH", endpoint_.username, endpoint_.password});
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            fail(std::string("AUTH failed: ") + (r ? r->str : error_.c_str()));
+        if (!r) return false;  // read_reply() failed the connection already
+        if (r->type == REDIS_REPLY_ERROR) {
+            fail(problem_of(r.get(), "AUTH", user));
             return false;
         }
     }
     const std::string db = std::to_string(endpoint_.db);
     Reply r = command({"SELECT", db});
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        fail("SELECT " + db + " failed: " + (r ? std::string(r->str) : error_));
+    if (!r) return false;
+    if (r->type == REDIS_REPLY_ERROR) {
+        fail(problem_of(r.get(), "SELECT " + db, user));
         return false;
     }
     if (was_connected_) ++reconnects_;
-    if (down_logged_ || !was_connected_)
+    if (!was_connected_ && !endpoint_.quiet)
         spdlog::info("connected to redis {}:{} db {}", endpoint_.host, endpoint_.port, endpoint_.db);
     was_connected_ = true;
-    down_logged_ = false;
+    problem_ = {};
+    log_.succeeded();
     backoff_.succeeded();
     return true;
 }
@@ -107,7 +108,7 @@ Reply RedisConnection::read_reply() {
     if (!ctx_) return nullptr;
     void* raw = nullptr;
     if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
-        fail(ctx_->errstr[0] ? ctx_->errstr : "connection lost");
+        fail(problem_of(nullptr, "a command", endpoint_.user(), ctx_->errstr[0] ? ctx_->errstr : "connection lost"));
         return nullptr;
     }
     return Reply(static_cast<redisReply*>(raw));

@@ -1,5 +1,6 @@
 // One Redis connection with the policies every tool shares: connect with a timeout, AUTH and
-// SELECT on every (re)connect, capped exponential backoff between attempts, and pipelining.
+// SELECT on every (re)connect, capped exponential backoff between attempts, pipelining, and
+// failures classified by core/redis_fault (lost / transient / refused) and logged once per state.
 // Not thread-safe: each thread that talks to Redis owns its own RedisConnection.
 #pragma once
 
@@ -12,6 +13,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "core/redis_fault.hpp"
+
 namespace hsm {
 
 struct RedisEndpoint {
@@ -23,6 +26,14 @@ struct RedisEndpoint {
     std::chrono::milliseconds connect_timeout{2000};
     // Bounds every reply wait, so a hung server cannot hang a daemon thread.
     std::chrono::milliseconds io_timeout{10000};
+    // The caller logs or reports last_problem() itself (a one-shot tool about to exit, a thread
+    // with its own FaultLog): the connection then logs nothing, so no "retrying with backoff"
+    // line comes from a tool that will not retry, and no failure is logged twice.
+    bool quiet = false;
+    // "127.0.0.1:6379" for messages.
+    std::string address() const { return host + ":" + std::to_string(port); }
+    // The ACL user the connection authenticates as, for messages ("default" when none is set).
+    std::string user() const { return username.empty() ? "default" : username; }
 };
 
 // Capped exponential backoff: 1 s, 2 s, 4 s ... 30 s. The cap keeps a recovered Redis from
@@ -60,18 +71,26 @@ struct StreamId {
 
 class RedisConnection {
 public:
-    explicit RedisConnection(RedisEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+    explicit RedisConnection(RedisEndpoint endpoint)
+        : endpoint_(std::move(endpoint)), log_("redis " + endpoint_.address()) {}
     ~RedisConnection() { disconnect(); }
     RedisConnection(const RedisConnection&) = delete;
     RedisConnection& operator=(const RedisConnection&) = delete;
 
-    // Connects (or reconnects) now; on failure returns false and last_error() says why.
+    // Connects (or reconnects) now: connect, AUTH, SELECT. On failure returns false and
+    // last_problem() says why: ConnectionLost when the server cannot be reached, or the class
+    // of AUTH's / SELECT's error reply (WRONGPASS is a refusal, LOADING is transient).
     bool connect();
-    // Connects only when the backoff allows; logs transitions, not every attempt.
+    // Connects only when the backoff allows. Unless the endpoint is quiet, failures to connect
+    // or of the connection are logged once per change of state (FaultLog), with a count.
     bool ensure_connected();
     bool connected() const { return ctx_ != nullptr; }
+    // The backoff allows a connect attempt now (what ensure_connected() checks first).
+    bool due() const { return backoff_.ready(); }
     void disconnect();
+    // Why the last connect or read failed: last_problem().message().
     const std::string& last_error() const { return error_; }
+    const RedisProblem& last_problem() const { return problem_; }
     const RedisEndpoint& endpoint() const { return endpoint_; }
     std::uint64_t reconnects() const { return reconnects_; }
 
@@ -85,13 +104,14 @@ public:
     Reply command(const std::vector<std::string_view>& argv);
 
 private:
-    void fail(std::string why);
+    void fail(RedisProblem problem);
     RedisEndpoint endpoint_;
     redisContext* ctx_ = nullptr;
     std::string error_;
+    RedisProblem problem_;
     Backoff backoff_;
+    FaultLog log_;
     bool was_connected_ = false;
-    bool down_logged_ = false;
     std::uint64_t reconnects_ = 0;
     std::vector<const char*> argv_buf_;
     std::vector<size_t> len_buf_;

@@ -24,6 +24,7 @@ namespace hsm::gc {
 struct ReplayResult {
     bool ok = false;
     std::string error;
+    RedisProblem problem;        // why it failed (see core/redis_fault.hpp)
     MdtState live{""};           // the stream's live set: newest event of each live record
     StreamId last_id;            // newest entry replayed
     std::uint64_t entries = 0;   // entries replayed
@@ -55,6 +56,7 @@ struct TrimResult {
     bool ok = true;
     std::uint64_t deleted = 0;
     std::uint64_t calls = 0;
+    RedisProblem problem;  // !ok: which command failed and how (a refused XTRIM, a lost connection)
 };
 
 // Deletes entries older than `minid`; `minid` empty means everything there now (callers racing
@@ -77,13 +79,14 @@ enum class StreamVerdict : std::uint8_t {
     ForeignWrites,  // newer entries than ours: another host wrote (failover) -> take over
     Unknown,      // we know nothing about this stream (fresh start, lost cache) -> take over
     DataLoss,     // entries we had acknowledged are gone -> rebuild
-    Unreachable,  // Redis did not answer; decide next cycle
-    Unusable,     // Redis refused (e.g. the key holds another type); needs an admin
+    Unreachable,  // Redis did not answer, or answered a transient state (LOADING...); next cycle
+    Unusable,     // Redis refused (no ACL permission, the key holds another type); needs an admin
 };
 
 struct StreamCheck {
     StreamVerdict verdict = StreamVerdict::Unreachable;
     std::string detail;  // for the log
+    RedisProblem problem;  // Unreachable / Unusable: the classified failure
 };
 
 // One pipelined round trip per call: XLEN, the newest entry, and whether our newest entry exists.
@@ -109,6 +112,7 @@ struct GcFinding {
     // Live records whose newest entry is older than this pin the trim point: re-publish them.
     StreamId refresh_before;
     std::uint64_t trimmed = 0;
+    RedisProblem problem;  // the job failed (trim refused, Redis lost): logged once per state by GC
 };
 
 using GcJobQueue = moodycamel::BlockingConcurrentQueue<GcJob>;
@@ -120,8 +124,9 @@ bool needs_refresh(std::uint64_t length, std::uint64_t live, std::uint64_t churn
 
 class GcStage {
 public:
+    // `one_shot`: a --maintenance-now run, whose failures are reported, not retried.
     GcStage(RedisEndpoint endpoint, TrimOptions trim, GcJobQueue& jobs, GcFindingQueue& findings,
-            PipelineCounters& counters);
+            PipelineCounters& counters, bool one_shot = false);
     ~GcStage();
     void start();
     void stop();
@@ -130,7 +135,14 @@ public:
 
 private:
     void run();
-    RedisConnection redis_;
+    RedisConnection redis_;  // quiet: faults_ logs its failures with the trims'
+    FaultLog faults_;
+    // After a failed job, jobs are answered with the same problem and no command until the
+    // backoff allows another try: a refused XTRIM is retried at 1 s, 2 s, 4 s... up to 30 s,
+    // not every cycle.
+    Backoff retry_;
+    RedisProblem last_problem_;
+    bool one_shot_ = false;
     TrimOptions trim_;
     GcJobQueue& jobs_;
     GcFindingQueue& findings_;

@@ -8,11 +8,16 @@ namespace hsm::gc {
 
 namespace {
 constexpr std::int64_t kJobWaitMicros = 100'000;
+RedisEndpoint quiet(RedisEndpoint e) {
+    e.quiet = true;
+    return e;
+}
 }  // namespace
 
 GcStage::GcStage(RedisEndpoint endpoint, TrimOptions trim, GcJobQueue& jobs, GcFindingQueue& findings,
-                 PipelineCounters& counters)
-    : redis_(std::move(endpoint)), trim_(trim), jobs_(jobs), findings_(findings), counters_(counters) {
+                 PipelineCounters& counters, bool one_shot)
+    : redis_(quiet(std::move(endpoint))), faults_("redis " + redis_.endpoint().address() + " (trimming)"),
+      one_shot_(one_shot), trim_(trim), jobs_(jobs), findings_(findings), counters_(counters) {
     trim_.cancel = &stop_;
 }
 
@@ -39,7 +44,20 @@ void GcStage::run() {
 GcFinding GcStage::run_job(const GcJob& job) {
     GcFinding finding;
     finding.mdt_slot = job.mdt_slot;
-    if (!redis_.ensure_connected()) return finding;
+    // Every failure is logged once per change of state (a trim refused every cycle for want of
+    // XTRIM rights is one line, plus the count when the state changes) and handed back.
+    const auto failed = [&](RedisProblem p) {
+        faults_.failed(p, !one_shot_);
+        retry_.failed();
+        last_problem_ = p;
+        finding.problem = std::move(p);
+        return finding;
+    };
+    if (!retry_.ready()) {
+        finding.problem = last_problem_;
+        return finding;
+    }
+    if (!redis_.ensure_connected()) return failed(redis_.last_problem());
     TrimOptions options = trim_;
     options.exact_tail = job.live == 0;
     const TrimResult trimmed = trim_stream(redis_, job.key, job.trim_below, options);
@@ -48,8 +66,12 @@ GcFinding GcStage::run_job(const GcJob& job) {
     counters_.trimmed_entries.fetch_add(trimmed.deleted, std::memory_order_relaxed);
     if (trimmed.deleted)
         spdlog::debug("{}: trimmed {} entries in {} calls", job.key, trimmed.deleted, trimmed.calls);
+    if (!trimmed.ok && trimmed.problem) return failed(trimmed.problem);
     Reply len = redis_.command({"XLEN", job.key});
-    if (!len || len->type != REDIS_REPLY_INTEGER) return finding;
+    if (!len || len->type != REDIS_REPLY_INTEGER)
+        return failed(len ? problem_of(len.get(), "XLEN " + job.key, redis_.endpoint().user()) : redis_.last_problem());
+    faults_.succeeded();
+    retry_.succeeded();
     const auto length = static_cast<std::uint64_t>(len->integer);
     if (!needs_refresh(length, job.live, job.churn)) return finding;
     // Everything before the excess-th entry is either garbage or a live record's newest event

@@ -106,7 +106,9 @@ ReplayResult replay_stream(RedisConnection& redis, const std::string& key, const
     while (true) {
         Reply r = redis.command({"XRANGE", key, start, end, "COUNT", count});
         if (!r || r->type != REDIS_REPLY_ARRAY) {
-            result.error = r ? (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply") : redis.last_error();
+            result.problem = r ? problem_of(r.get(), "XRANGE " + key, redis.endpoint().user()) : redis.last_problem();
+            if (!result.problem) result.problem = {RedisFault::Refused, "XRANGE " + key, redis.endpoint().user(), "unexpected reply"};
+            result.error = result.problem.message();
             return result;
         }
         for (std::size_t i = 0; i < r->elements; ++i) {

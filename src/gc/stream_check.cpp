@@ -13,7 +13,11 @@ bool first_id(const redisReply* r, StreamId& id) {
 
 StreamCheck check_stream(RedisConnection& redis, const std::string& key, const MdtState& state) {
     StreamCheck check;
-    if (!redis.ensure_connected()) return check;
+    if (!redis.ensure_connected()) {
+        check.problem = redis.last_problem();
+        if (!check.problem) check.problem = problem_of(nullptr, "connect", redis.endpoint().user(), "not connected");
+        return check;
+    }
     const std::string ours = state.newest_written.str();
     redis.append({"XLEN", key});
     redis.append({"XREVRANGE", key, "+", "-", "COUNT", "1"});
@@ -21,11 +25,17 @@ StreamCheck check_stream(RedisConnection& redis, const std::string& key, const M
     Reply len = redis.read_reply();
     Reply newest = redis.read_reply();
     Reply mine = redis.read_reply();
-    if (!len || !newest || !mine) return check;
-    for (const Reply* r : {&len, &newest, &mine}) {
-        if ((*r)->type != REDIS_REPLY_ERROR) continue;
-        check.verdict = StreamVerdict::Unusable;
-        check.detail = std::string((*r)->str, (*r)->len);
+    if (!len || !newest || !mine) {
+        check.problem = redis.last_problem();
+        return check;
+    }
+    const std::string user = redis.endpoint().user();
+    for (auto [r, command] : {std::pair{&len, "XLEN "}, {&newest, "XREVRANGE "}, {&mine, "XRANGE "}}) {
+        RedisProblem p = problem_of(r->get(), command + key, user);
+        if (!p) continue;
+        check.verdict = p.fault == RedisFault::Refused ? StreamVerdict::Unusable : StreamVerdict::Unreachable;
+        check.detail = p.detail;
+        check.problem = std::move(p);
         return check;
     }
     StreamId last;

@@ -7,12 +7,21 @@ namespace hsm::gc {
 
 namespace {
 
+// The problem behind a missing or unexpected reply to `command`.
+RedisProblem failure(RedisConnection& redis, const Reply& r, const std::string& command) {
+    if (!r) return redis.last_problem();
+    RedisProblem p = problem_of(r.get(), command, redis.endpoint().user());
+    if (!p) p = {RedisFault::Refused, command, redis.endpoint().user(), "unexpected reply"};
+    return p;
+}
+
 // The ID of the first entry after `count` entries from the start, when the stream has more than
 // `count` entries below `limit`; empty otherwise.
 StreamId id_after(RedisConnection& redis, const std::string& key, std::size_t count, StreamId limit,
-                  bool& ok) {
+                  bool& ok, RedisProblem& problem) {
     Reply r = redis.command({"XRANGE", key, "-", limit.str(), "COUNT", std::to_string(count + 1)});
     ok = r && r->type == REDIS_REPLY_ARRAY;
+    if (!ok) problem = failure(redis, r, "XRANGE " + key);
     StreamId id;
     if (ok && r->elements == count + 1) {
         const redisReply* e = r->element[count]->element[0];
@@ -21,14 +30,12 @@ StreamId id_after(RedisConnection& redis, const std::string& key, std::size_t co
     return id;
 }
 
-std::int64_t xtrim(RedisConnection& redis, const std::vector<std::string_view>& argv) {
+// Deleted entries, or -1 with `problem` set. Not logged here: the GC thread logs once per state.
+std::int64_t xtrim(RedisConnection& redis, const std::vector<std::string_view>& argv, RedisProblem& problem) {
     Reply r = redis.command(argv);
-    if (!r) return -1;
-    if (r->type == REDIS_REPLY_ERROR) {
-        spdlog::error("{} refused: {}", std::string(argv[0]) + " " + std::string(argv[1]), r->str);
-        return -1;
-    }
-    return r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r && r->type == REDIS_REPLY_INTEGER) return r->integer;
+    problem = failure(redis, r, std::string(argv[0]) + " " + std::string(argv[1]));
+    return -1;
 }
 
 }  // namespace
@@ -40,7 +47,7 @@ TrimResult trim_stream(RedisConnection& redis, const std::string& key, StreamId 
     // "Nothing live" trims everything: MINID just above the newest entry.
     if (everything) {
         Reply last = redis.command({"XREVRANGE", key, "+", "-", "COUNT", "1"});
-        if (!last || last->type != REDIS_REPLY_ARRAY) return {false, 0, 0};
+        if (!last || last->type != REDIS_REPLY_ARRAY) return {false, 0, 0, failure(redis, last, "XREVRANGE " + key)};
         if (last->elements == 0) return result;
         const redisReply* e = last->element[0]->element[0];
         StreamId::parse({e->str, e->len}, minid);
@@ -51,13 +58,13 @@ TrimResult trim_stream(RedisConnection& redis, const std::string& key, StreamId 
         std::int64_t n;
         if (options.approximate) {
             const std::string id = minid.str();
-            n = xtrim(redis, {"XTRIM", key, "MINID", "~", id, "LIMIT", chunk});
+            n = xtrim(redis, {"XTRIM", key, "MINID", "~", id, "LIMIT", chunk}, result.problem);
         } else {
             bool ok = false;
-            StreamId step = id_after(redis, key, options.chunk, minid, ok);
-            if (!ok) return {false, result.deleted, result.calls};
+            StreamId step = id_after(redis, key, options.chunk, minid, ok, result.problem);
+            if (!ok) return {false, result.deleted, result.calls, result.problem};
             const std::string id = (step.empty() ? minid : std::min(step, minid)).str();
-            n = xtrim(redis, {"XTRIM", key, "MINID", id});
+            n = xtrim(redis, {"XTRIM", key, "MINID", id}, result.problem);
             if (n >= 0 && step.empty()) {
                 result.deleted += static_cast<std::uint64_t>(n);
                 ++result.calls;
@@ -80,6 +87,7 @@ TrimResult trim_stream(RedisConnection& redis, const std::string& key, StreamId 
         exact.exact_tail = false;
         const TrimResult rest = trim_stream(redis, key, minid, exact);
         result.ok = rest.ok;
+        result.problem = rest.problem;
         result.deleted += rest.deleted;
         result.calls += rest.calls;
     }

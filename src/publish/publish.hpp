@@ -37,7 +37,8 @@ public:
     void start();
     // Stops after the batch in hand (bounded by the connection's I/O timeout).
     void stop();
-    // Connects now, retrying until `timeout`; for --run-once's "Redis must be reachable".
+    // Connects now, retrying until `timeout`; for --run-once's "Redis must be reachable". A
+    // refusal (wrong password, SELECT not permitted) fails at once: waiting does not cure it.
     bool connect_within(std::chrono::milliseconds timeout, std::string& error);
     bool connected() const { return connected_.load(std::memory_order_relaxed); }
 
@@ -53,6 +54,11 @@ private:
     DiffInbox& acks_;
     PipelineCounters& counters_;
     RedisConnection redis_;
+    FaultLog refusals_;  // refused XADDs: one line per change of state, with a count
+    // After a batch Redis refused whole for a reason about every key (no XADD permission, OOM, a
+    // read-only replica; not WRONGTYPE on one MDT's key), batches
+    // go back unsent until this backoff (1 s doubling to 30 s) allows another try.
+    Backoff retry_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> connected_{false};
     std::thread thread_;

@@ -13,8 +13,6 @@ namespace hsm::publish {
 namespace {
 // Wait for events at most this long before re-checking the stop flag.
 constexpr std::int64_t kQueueWaitMicros = 100'000;
-// Refused XADDs logged per batch; the rest are counted in events_failed.
-constexpr int kRefusalsLoggedPerBatch = 3;
 
 void append_bulk(std::string& out, std::string_view s) {
     out.push_back('$');
@@ -27,7 +25,8 @@ void append_bulk(std::string& out, std::string_view s) {
 
 Publisher::Publisher(PublisherOptions options, EventQueue& in, DiffInbox& acks,
                      PipelineCounters& counters)
-    : options_(std::move(options)), in_(in), acks_(acks), counters_(counters), redis_(options_.endpoint) {}
+    : options_(std::move(options)), in_(in), acks_(acks), counters_(counters), redis_(options_.endpoint),
+      refusals_("redis " + options_.endpoint.address()) {}
 
 Publisher::~Publisher() { stop(); }
 
@@ -44,7 +43,8 @@ void Publisher::stop() {
 bool Publisher::connect_within(std::chrono::milliseconds timeout, std::string& error) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!redis_.connect()) {
-        if (std::chrono::steady_clock::now() + std::chrono::milliseconds(500) >= deadline) {
+        if (redis_.last_problem().fault == RedisFault::Refused ||
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(500) >= deadline) {
             error = redis_.last_error();
             return false;
         }
@@ -72,8 +72,10 @@ void Publisher::print(const std::vector<Event>& batch) {
 }
 
 // Queues the batch's XADDs on the connection (sent by the next read_replies). False when there
-// is no connection: the batch then goes back unacknowledged.
+// is no connection, or while backing off after a refused batch: the batch then goes back
+// unacknowledged.
 bool Publisher::send(const std::vector<Event>& batch) {
+    if (!retry_.ready()) return false;
     if (!redis_.ensure_connected()) {
         connected_ = false;
         return false;
@@ -93,9 +95,11 @@ bool Publisher::send(const std::vector<Event>& batch) {
 
 // Reads one reply per event, in order. An event without a reply (the connection failed) or with
 // an error reply keeps an empty ID: the diff thread will not commit it, and the next cycle sees
-// the difference again.
+// the difference again. Refusals (no XADD permission, OOM, a replica) are logged once per change
+// of state; every refused event is counted in events_failed by the diff thread.
 void Publisher::read_replies(std::vector<Event>& batch) {
-    int refusals = 0;
+    std::size_t refused = 0;
+    bool everywhere = false;  // a refusal any other key would get too
     for (Event& e : batch) {
         Reply r = redis_.read_reply();
         if (!r) {
@@ -103,10 +107,18 @@ void Publisher::read_replies(std::vector<Event>& batch) {
             return;
         }
         if (r->type == REDIS_REPLY_STRING && StreamId::parse({r->str, r->len}, e.id)) continue;
-        if (++refusals <= kRefusalsLoggedPerBatch)
-            spdlog::error("XADD to {} refused: {}", key_for(e.mdt),
-                          r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply");
+        RedisProblem p = problem_of(r.get(), "XADD " + key_for(e.mdt), redis_.endpoint().user());
+        if (!p) p = {RedisFault::Refused, "XADD " + key_for(e.mdt), redis_.endpoint().user(), "unexpected reply"};
+        refusals_.failed(p);
+        everywhere = everywhere || affects_every_key(p);
+        ++refused;
         e.id = {};
+    }
+    if (!refused && !batch.empty()) {
+        refusals_.succeeded();
+        retry_.succeeded();
+    } else if (refused == batch.size() && everywhere) {
+        retry_.failed();  // nothing got through, nor would any other batch: wait before asking again
     }
     connected_ = true;
 }

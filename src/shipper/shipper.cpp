@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -43,8 +44,8 @@ struct Shipper::Impl {
           gc(endpoint(cfg),
              gc::TrimOptions{cfg.boolean("use_approximate_trimming"),
                              static_cast<std::size_t>(cfg.integer("trim_chunk_size"))},
-             gc_jobs, gc_findings, counters),
-          admin(endpoint(cfg)) {}
+             gc_jobs, gc_findings, counters, opts.one_shot),
+          admin(quiet(endpoint(cfg))), redis_log("MDT stream checks on redis " + admin.endpoint().address()) {}
 
     // Each thread that talks to Redis (publisher, GC, coordinator) has its own connection to this.
     static RedisEndpoint endpoint(const config::Config& cfg) {
@@ -58,9 +59,17 @@ struct Shipper::Impl {
         return ep;
     }
 
+    // The coordinator logs its connection's failures itself, once per state (redis_log).
+    static RedisEndpoint quiet(RedisEndpoint ep) {
+        ep.quiet = true;
+        return ep;
+    }
+
     static publish::PublisherOptions publisher_options(const config::Config& cfg, RunOptions opts) {
         publish::PublisherOptions p;
         p.endpoint = endpoint(cfg);
+        // A one-shot run reports what failed at its end; it does not promise retries it won't make.
+        p.endpoint.quiet = opts.one_shot;
         p.prefix = cfg.str("redis_stream_prefix");
         p.dry_run = opts.dry_run;
         return p;
@@ -82,6 +91,14 @@ struct Shipper::Impl {
     std::size_t gc_outstanding = 0;
     // The coordinator's own connection: stream checks, replays and reconcile between cycles.
     RedisConnection admin;
+    // Failures of the coordinator's Redis work (stream checks, replays, reconcile): one line per
+    // change of state with a count, not one per MDT per cycle during an outage.
+    FaultLog redis_log;
+    // After a failed stream check, the checks wait for this backoff (1 s doubling to 30 s)
+    // rather than asking a refusing Redis again every cycle.
+    Backoff check_retry;
+    RedisProblem maintenance_problem;  // the last GC or reconcile failure of this maintenance pass
+    bool unacked_logged = false;       // "events not acknowledged" said for the current streak
     Clock::time_point next_reconcile = Clock::now();
     bool gc_enabled = false;  // one-shot runs (--run-once) ship without trimming
     ingest::FileOpener opener;
@@ -144,6 +161,11 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
 std::size_t Shipper::Impl::verify_streams() {
     if (options.dry_run) return 0;
     std::size_t blocked = 0;
+    if (!check_retry.ready()) {
+        for (auto& [slot, reader] : readers) blocked += !state.at(slot).stream_verified;
+        return blocked;
+    }
+    RedisProblem problem;  // the first failure of this cycle's checks
     for (auto& [slot, reader] : readers) {
         MdtState& mdt = state.at(slot);
         const gc::StreamCheck check = gc::check_stream(admin, key_of(slot), mdt);
@@ -151,13 +173,11 @@ std::size_t Shipper::Impl::verify_streams() {
             case gc::StreamVerdict::Consistent:
                 mdt.stream_verified = true;
                 break;
-            case gc::StreamVerdict::Unreachable:
-                spdlog::warn("{}: cannot check {} (redis unreachable); not shipping until it can",
-                             mdt.name(), key_of(slot));
+            case gc::StreamVerdict::Unreachable:  // lost, or a transient state: next cycle
+                if (!problem) problem = check.problem;
                 break;
-            case gc::StreamVerdict::Unusable:
-                spdlog::error("{}: redis refuses {}: {}; not shipping this MDT", mdt.name(),
-                              key_of(slot), check.detail);
+            case gc::StreamVerdict::Unusable:  // refused: no permission, or not a stream
+                if (!problem) problem = check.problem;
                 mdt.stream_verified = false;
                 break;
             case gc::StreamVerdict::Unknown:
@@ -173,6 +193,14 @@ std::size_t Shipper::Impl::verify_streams() {
         }
         blocked += !mdt.stream_verified;
     }
+    // An MDT whose stream cannot be checked is not shipped until it can (see read_all).
+    if (problem) {
+        redis_log.failed(problem, !options.one_shot);
+        check_retry.failed();
+    } else if (!readers.empty()) {
+        redis_log.succeeded();
+        check_retry.succeeded();
+    }
     return blocked;
 }
 
@@ -180,8 +208,7 @@ bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
     apply_gc_findings(true);  // no trim may run under the replay
     gc::ReplayResult replay = gc::replay_stream(admin, key_of(slot), state.at(slot).name());
     if (!replay.ok) {
-        spdlog::warn("{}: cannot replay {}: {}; will retry next cycle", state.at(slot).name(),
-                     key_of(slot), replay.error);
+        redis_log.failed(replay.problem, !options.one_shot);  // retried next cycle
         return false;
     }
     spdlog::info("{}: stream holds {} live records in {} entries", state.at(slot).name(),
@@ -202,7 +229,8 @@ void Shipper::Impl::reconcile(std::uint32_t slot) {
     if (!mdt.stream_verified) return;
     gc::ReplayResult replay = gc::replay_stream(admin, key_of(slot), mdt.name(), mdt.newest_written);
     if (!replay.ok) {
-        spdlog::warn("{}: reconcile skipped: {}", mdt.name(), replay.error);
+        redis_log.failed(replay.problem, !options.one_shot);
+        maintenance_problem = replay.problem;
         return;
     }
     RepairBatch orphans;
@@ -248,6 +276,7 @@ std::size_t Shipper::Impl::apply_gc_findings(bool wait_for_all) {
             continue;
         }
         --gc_outstanding;
+        if (f.problem) maintenance_problem = f.problem;  // the GC thread logged it
         if (f.refresh_before.empty() || !readers.count(f.mdt_slot)) continue;
         state.at(f.mdt_slot).for_each([&](RecordKey, LiveRecord& rec) {
             if (rec.last_id() < f.refresh_before && !rec.reship) {
@@ -428,9 +457,15 @@ CycleSummary Shipper::run_cycle() {
     // through the heap; hand them back so the daemon's RSS returns to its working set.
     if (sum.shipped >= kTrimHeapAfterEvents) malloc_trim(0);
     sum.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (sum.failed && !s.options.dry_run)
-        spdlog::warn("cycle {}: {} events not acknowledged by redis; they will be retried",
-                     s.cycle, sum.failed);
+    // The reason (a refusal, a lost connection) is logged once by the publisher; this says what
+    // it cost, once per streak of failing cycles.
+    if (sum.failed && !s.options.dry_run && !std::exchange(s.unacked_logged, true))
+        spdlog::warn("cycle {}: {} events not acknowledged by redis; they will be retried{}",
+                     s.cycle, sum.failed, s.options.one_shot ? "" : " every cycle");
+    else if (sum.failed && !s.options.dry_run)
+        spdlog::debug("cycle {}: {} events not acknowledged by redis", s.cycle, sum.failed);
+    else if (!sum.failed && std::exchange(s.unacked_logged, false))
+        spdlog::info("cycle {}: every event acknowledged again", s.cycle);
     s.counters.cycles.fetch_add(1, std::memory_order_relaxed);
     s.counters.last_cycle_micros.store(static_cast<std::uint64_t>(sum.seconds * 1e6), std::memory_order_relaxed);
     // One line per cycle that changed something; quiet cycles only at debug level.
@@ -445,6 +480,7 @@ CycleSummary Shipper::run_maintenance() {
     if (s.options.dry_run) return {};
     s.gc_enabled = true;
     s.apply_gc_findings(true);  // the GC thread must not trim while we replay
+    s.maintenance_problem = {};
     for (auto& [slot, reader] : s.readers) s.reconcile(slot);
     s.flush();
     CycleSummary sum = run_cycle();  // ships the backfill, then posts the trims
@@ -452,6 +488,7 @@ CycleSummary Shipper::run_maintenance() {
         sum = run_cycle();  // ships the refreshes so the trim point can advance
         s.apply_gc_findings(true);
     }
+    if (s.maintenance_problem) sum.maintenance_error = s.maintenance_problem.message();
     s.next_reconcile = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(s.config.real("reconcile_interval")));
     return sum;

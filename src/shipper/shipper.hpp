@@ -35,6 +35,7 @@ std::string foreign_checkpoint(const std::filesystem::path& path);
 
 struct RunOptions {
     bool dry_run = false;  // print events as JSON lines; no Redis, no cache writes
+    bool one_shot = false;  // --run-once / --maintenance-now: failures are reported, not retried
 };
 
 struct CycleSummary {
@@ -44,6 +45,9 @@ struct CycleSummary {
     std::uint64_t failed = 0;      // events Redis did not acknowledge (retried next cycle)
     bool checkpoint_ok = true;
     std::size_t unshipped_mdts = 0;  // MDTs not read: their stream could not be checked
+    // run_maintenance(): why a trim or a reconcile failed (refused XTRIM, Redis lost...);
+    // empty when every one worked.
+    std::string maintenance_error;
     double seconds = 0;
 };
 

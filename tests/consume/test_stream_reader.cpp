@@ -1,11 +1,19 @@
 // StreamReader against a private redis-server: snapshot replay with broken entries, discovery
 // of a stream created after start, reconnection across a Redis restart, and replay-then-follow
-// while a writer keeps adding entries (nothing lost, nothing repeated).
+// while a writer keeps adding entries (nothing lost, nothing repeated), and the library's log
+// lines kept off stdout.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <set>
 #include <thread>
+
+#include <spdlog/sinks/ansicolor_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "event_json.hpp"
 #include "fixtures.hpp"
@@ -232,4 +240,34 @@ TEST_CASE("reader: AUTH with a password, and a clear failure without it", "[cons
     auto seen = drain(reader, [&](const auto&) { return reader.finished() || reader.failed(); });
     CHECK_FALSE(reader.failed());
     CHECK(seen.size() == 1);
+}
+
+TEST_CASE("stream reader: the library logs to stderr, never to stdout", "[consume][reader]") {
+    // A program that set up no logging has spdlog's built-in default logger, which writes to stdout.
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::ansicolor_stdout_sink_mt>()));
+    hsm::test::TempDir dir;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const int saved_out = ::dup(1), saved_err = ::dup(2);
+    const int out = ::open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = ::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    bool reported = false;
+    {
+        ReaderOptions o;
+        o.port = hsm::test::free_port();  // nothing listens there: the reader logs a warning
+        StreamReader reader(o);
+        reported = wait_until([&] { return !reader.error().empty(); }, 10s);
+    }
+    spdlog::default_logger()->flush();
+    std::fflush(stdout);
+    std::fflush(stderr);
+    ::dup2(saved_out, 1);
+    ::dup2(saved_err, 2);
+    for (int fd : {saved_out, saved_err, out, err}) ::close(fd);
+    CHECK(reported);
+    CHECK(hsm::test::read_file(dir / "stdout").empty());
+    CHECK_THAT(hsm::test::read_file(dir / "stderr"), Catch::Contains("cannot connect"));
 }

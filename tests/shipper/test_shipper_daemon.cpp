@@ -112,6 +112,7 @@ TEST_CASE("shipper daemon: a Redis outage commits nothing, then each event is sh
     RedisServer redis(true);  // persistence: the stream outlives the outage
     ShipperFixture fx(redis.port());
     keep_every_entry(fx);
+    fx.set("log_level", "debug");  // one line per cycle, to count the cycles
     const std::string stream = fx.stream(kMdt);
     fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"),
                             short_line(1, 2, "0xb", "RESTORE", "WAITING")});
@@ -120,15 +121,23 @@ TEST_CASE("shipper daemon: a Redis outage commits nothing, then each event is sh
     REQUIRE(wait_until([&] { return fs::exists(fx.cache_path()); }, 10s));
     const std::string cache_before = read_file(fx.cache_path());
 
+    const std::size_t before_outage = daemon->err().size();
     redis.stop();
     // During the outage: a status change, a new record and a removal.
     fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "STARTED"),
                             short_line(1, 3, "0xc", "REMOVE", "WAITING")});
-    // Several cycles fail (the daemon says so), and none of them commits anything.
-    const bool failed_cycles = wait_until([&] { return count(daemon->err(), "not acknowledged") >= 3; }, 30s, 20ms);
+    // Several cycles fail, and none of them commits anything. The outage is logged once per
+    // change of state (not one warning per cycle): count the cycles by the per-cycle debug line.
+    const auto outage_log = [&] { return daemon->err().substr(before_outage); };
+    const bool failed_cycles = wait_until([&] { return count(outage_log(), "] cycle ") >= 4; }, 30s, 20ms);
     INFO("daemon stderr:\n" << daemon->err());
     REQUIRE(failed_cycles);
     CHECK(read_file(fx.cache_path()) == cache_before);
+    // Four more failing cycles add no warning: the lines so far were changes of state.
+    const std::size_t warnings = count(outage_log(), "warning");
+    CHECK(warnings >= 1);
+    REQUIRE(wait_until([&] { return count(outage_log(), "] cycle ") >= 8; }, 30s, 20ms));
+    CHECK(count(outage_log(), "warning") == warnings);
 
     redis.start();
     REQUIRE(redis.xlen(stream) == 2);  // the outage lost nothing
@@ -161,7 +170,7 @@ TEST_CASE("shipper daemon: SIGTERM while Redis is down still exits 0 within 5 s"
     fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "STARTED")});
     // Either a cycle's XADDs failed, or the next cycle found Redis gone before reading.
     REQUIRE(wait_until([&] {
-        return count(daemon->err(), "not acknowledged") + count(daemon->err(), "not shipping until") >= 1;
+        return count(daemon->err(), "not acknowledged") + count(daemon->err(), "MDT stream checks on redis") >= 1;
     }, 30s, 20ms));
     terminate_cleanly(*daemon);
 }
@@ -176,7 +185,7 @@ TEST_CASE("shipper daemon: started while Redis is down, it ships once Redis appe
     auto daemon = fx.start_daemon();
     // Either a cycle's XADDs failed, or the next cycle found Redis gone before reading.
     REQUIRE(wait_until([&] {
-        return count(daemon->err(), "not acknowledged") + count(daemon->err(), "not shipping until") >= 1;
+        return count(daemon->err(), "not acknowledged") + count(daemon->err(), "MDT stream checks on redis") >= 1;
     }, 30s, 20ms));
     CHECK(daemon->wait(0ms) == std::nullopt);  // the daemon keeps running; only --run-once gives up
     redis.start();

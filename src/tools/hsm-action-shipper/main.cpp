@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
     const bool one_shot = a.run_once || a.maintenance_now || a.dry_run;
-    hsm::shipper::Shipper shipper(cfg, {a.dry_run});
+    hsm::shipper::Shipper shipper(cfg, {a.dry_run, one_shot});
     std::string error;
     if (!shipper.start(one_shot, error)) {
         spdlog::critical("{}", error);
@@ -108,7 +108,13 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     if (one_shot) {
         hsm::shipper::CycleSummary sum = shipper.run_cycle();
-        if (a.maintenance_now && sum.failed == 0) sum = shipper.run_maintenance();
+        if (a.maintenance_now && sum.failed == 0) {
+            sum = shipper.run_maintenance();
+            if (!sum.maintenance_error.empty()) {
+                spdlog::error("maintenance failed: {}", sum.maintenance_error);
+                exit_code = 1;
+            }
+        }
         // A cron job or an admin must be able to tell that nothing (or not all) was shipped.
         if (sum.failed && !a.dry_run) {
             spdlog::error("{} events were not acknowledged by redis; nothing of them was committed",

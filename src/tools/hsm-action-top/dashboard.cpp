@@ -84,7 +84,8 @@ void Dashboard::cycle_sort() {
 std::vector<std::string> Dashboard::render(const Header& h) const {
     std::vector<std::string> out;
     out.push_back("--- Lustre HSM Action Dashboard ---");
-    out.push_back("Time: " + consume::cli::local_time_text(h.now) + " | Redis: " + (h.connected ? "Connected" : "DISCONNECTED"));
+    out.push_back("Time: " + consume::cli::local_time_text(h.now) + " | Redis: " + 
+                  (h.connected ? std::string("Connected") : "DISCONNECTED (" + h.redis_address + ")"));
     out.push_back("Viewer Status: " + h.status);
     out.push_back("Live Actions: " + thousands(static_cast<std::int64_t>(h.live)) +
                   " | Total Events Processed: " + thousands(static_cast<std::int64_t>(h.events)) +

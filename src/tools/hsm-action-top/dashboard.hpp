@@ -21,6 +21,7 @@ const char* to_string(SortBy s);
 struct Header {
     std::time_t now = 0;
     bool connected = false;
+    std::string redis_address;  // "host:port", shown while disconnected
     std::string status;  // "Listening for live updates...", ...
     std::uint64_t live = 0;
     std::uint64_t events = 0;

@@ -20,6 +20,9 @@ std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
 std::string viewer_status(const StreamReader& reader, const LiveState& live, bool bootstrapped) {
+    // While Redis fails (unreachable, refusing a command, loading), say why: the log is off.
+    if (!reader.connected())
+        if (std::string why = reader.error(); !why.empty()) return "Retrying with backoff: " + why;
     if (bootstrapped) return "Listening for live updates...";
     if (reader.streams().empty() && !reader.connected()) return "Connecting to Redis...";
     return "Replaying history to build initial state... (" + thousands(static_cast<std::int64_t>(live.events_applied())) +
@@ -47,6 +50,7 @@ Header make_header(const StreamReader& reader, const LiveState& live, std::strin
     Header h;
     h.now = std::time(nullptr);
     h.connected = reader.connected();
+    h.redis_address = reader.options().host + ":" + std::to_string(reader.options().port);
     h.status = std::move(status);
     h.live = live.live();
     h.events = live.events_applied();

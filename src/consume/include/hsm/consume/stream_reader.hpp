@@ -32,13 +32,19 @@ struct ReaderOptions {
     // false: stop at the end of each stream as it was when first discovered (a snapshot replay,
     // what hsm-stream-stats does); finished() then turns true.
     bool follow = true;
-    // false: the first connection failure is final (failed() turns true); tools that must
-    // report an unreachable Redis, like hsm-stream-stats, use it instead of retrying forever.
+    // true: every failure is retried, with a capped backoff (1 s doubling to 30 s), and logged
+    // once per change of state with a count of failures.
+    // false (one-shot tools, like hsm-stream-stats): a lost connection or a refused command
+    // (missing ACL permission, unknown command, wrong password) is final at once: failed()
+    // turns true and error() names the command and the user. A transient server state
+    // (LOADING, BUSY, MASTERDOWN, ...) is waited out with backoff for at most transient_wait.
+    // Either way, a refused read is never taken for "no data".
     bool reconnect = true;
     // true: an entry without cat_idx/rec_idx (other than a Python maintenance PURGED) is skipped
     // and counted, since consumers that track live actions key them by those indices. false:
     // it is delivered with has_index false, for tools that only display events (the tail).
     bool require_index = true;
+    std::chrono::milliseconds transient_wait{10000};
     // Entries per XREAD reply, shared among the streams read (each asks for at least 500):
     // large enough that a replay is not bound by round trips, small enough that a reply stays
     // a few megabytes (an entry is about 600 bytes) however many MDTs there are.
@@ -111,9 +117,12 @@ public:
     bool caught_up() const;
     // follow == false only: caught up, and nothing more will come.
     bool finished() const;
-    // reconnect == false only: the connection failed; error() says why.
+    // reconnect == false only: reading failed for good; error() says why.
     bool failed() const;
+    // Why reading failed (failed()), or, while not connected(), the last problem being retried:
+    // "redis 127.0.0.1:6379: refused SCAN for user 'ro': NOPERM ...". Empty while all is well.
     std::string error() const;
+    // Connected, and the last discovery or read worked (false while a command is refused).
     bool connected() const;
 
     std::vector<StreamStatus> streams() const;

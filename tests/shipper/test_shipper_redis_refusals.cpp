@@ -1,0 +1,179 @@
+// The shipper under real Redis ACL users on a private redis-server: the README's minimal shipper
+// user ships and trims; that user minus any one command is a clear error naming command and user
+// and a bounded non-zero exit of --run-once / --maintenance-now; the daemon without XTRIM keeps
+// shipping, retries the trim with backoff and logs the refusal once, not every cycle.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "shipper_fixture.hpp"
+
+using namespace hsm::test;
+
+namespace {
+
+constexpr const char* kMdt = "fs-MDT0000";
+constexpr const char* kPassword = "CHANGE-ME";  // the README's placeholder
+
+// The README's `ACL SETUSER <user> ...` line, split into arguments: what an admin copies.
+std::vector<std::string> readme_acl(const std::string& user) {
+    std::ifstream in(std::string(HSM_SOURCE_DIR) + "/README.md");
+    for (std::string line; std::getline(in, line);) {
+        const auto at = line.find("ACL SETUSER " + user + " ");
+        if (at == std::string::npos) continue;
+        std::istringstream words(line.substr(at));
+        std::vector<std::string> argv;
+        for (std::string w; words >> w;) argv.push_back(w);
+        return argv;
+    }
+    FAIL("README.md has no 'ACL SETUSER " << user << "' line");
+    return {};
+}
+
+void set_user(const RedisServer& redis, std::vector<std::string> argv, const std::string& minus = "") {
+    redis.command({"ACL", "DELUSER", argv.at(2)});
+    if (!minus.empty()) argv.push_back("-" + minus);
+    auto r = redis.command(argv);
+    REQUIRE(r->type == REDIS_REPLY_STATUS);
+}
+
+void as_shipper_user(ShipperFixture& fx) {
+    fx.set("redis_username", "hsm-shipper");
+    fx.set("redis_password", kPassword);
+    fx.set("use_approximate_trimming", false);  // exact trimming: XTRIM runs on any stream length
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+    return n;
+}
+
+long long acl_denials(const RedisServer& redis, const std::string& user, const std::string& command) {
+    auto r = redis.command({"ACL", "LOG"});
+    long long total = 0;
+    for (std::size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
+        const redisReply* e = r->element[i];
+        std::map<std::string, const redisReply*> f;
+        for (std::size_t k = 0; k + 1 < e->elements; k += 2) f[std::string(e->element[k]->str, e->element[k]->len)] = e->element[k + 1];
+        const auto text = [&](const char* k) { return f.count(k) ? std::string(f[k]->str, f[k]->len) : std::string(); };
+        if (text("username") == user && text("object") == command && f.count("count")) total += f["count"]->integer;
+    }
+    return total;
+}
+
+}  // namespace
+
+TEST_CASE("shipper refusals: the README's shipper user ships, reconciles and trims", "[shipper][redis][acl]") {
+    RedisServer redis;
+    set_user(redis, readme_acl("hsm-shipper"));
+    ShipperFixture fx(redis.port());
+    as_shipper_user(fx);
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"), short_line(1, 2, "0xb", "ARCHIVE", "WAITING")});
+    auto r = fx.run_once();
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(redis.xlen(fx.stream(kMdt)) == 2);
+    // Record 1 done, record 2 superseded: maintenance reconciles, then trims below the live ones.
+    fx.write_actions(kMdt, {short_line(1, 2, "0xb", "ARCHIVE", "STARTED")});
+    r = fx.maintenance_now();
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    const auto events = stream_events(redis, fx.stream(kMdt));
+    REQUIRE_FALSE(events.empty());
+    CHECK(events.front().status == "STARTED");  // everything older was trimmed
+    CHECK(acl_denials(redis, "hsm-shipper", "xtrim") == 0);
+}
+
+TEST_CASE("shipper refusals: the shipper user minus one command is a clear error and a non-zero exit",
+          "[shipper][redis][acl]") {
+    RedisServer redis;
+    ShipperFixture fx(redis.port());
+    as_shipper_user(fx);
+    // Each command the shipper uses; XTRIM only runs in maintenance (--run-once does not trim).
+    for (const std::string command : {"select", "xadd", "xlen", "xrange", "xrevrange", "xtrim"}) {
+        redis.command({"FLUSHALL"});
+        fs::remove(fx.cache_path());
+        set_user(redis, readme_acl("hsm-shipper"), command);
+        fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto r = command == "xtrim" ? fx.maintenance_now(30s) : fx.run_once(30s);
+        const auto took = std::chrono::steady_clock::now() - t0;
+        std::string upper = command;
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        INFO("-" << command << "\nstderr:\n" << r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(took < 10s);  // a refusal is not waited on like an outage
+        CHECK(r.err.find("refused " + upper) != std::string::npos);
+        CHECK(r.err.find("for user 'hsm-shipper'") != std::string::npos);
+        CHECK(r.err.find("NOPERM") != std::string::npos);
+    }
+}
+
+TEST_CASE("shipper refusals: the daemon without XTRIM keeps shipping and logs the refusal once",
+          "[shipper][redis][acl]") {
+    RedisServer redis;
+    set_user(redis, readme_acl("hsm-shipper"), "xtrim");
+    ShipperFixture fx(redis.port());
+    as_shipper_user(fx);
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    const auto t0 = std::chrono::steady_clock::now();
+    auto daemon = fx.start_daemon();
+    // Several tries, each refused (poll_interval is 0.2 s, so without backoff that would be a
+    // try every cycle)...
+    REQUIRE(wait_until([&] { return acl_denials(redis, "hsm-shipper", "xtrim") >= 3; }, 30s));
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "STARTED")});
+    REQUIRE(wait_until([&] { return redis.xlen(fx.stream(kMdt)) == 2; }, 20s));  // ...shipping went on
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::string err = daemon->err();
+    INFO(err);
+    // ...paced by the backoff (1 s, 2 s, 4 s...), and logged once.
+    CHECK(acl_denials(redis, "hsm-shipper", "xtrim") <= 2 + static_cast<long long>(seconds));
+    CHECK(count(err, "refused XTRIM") == 1);
+    CHECK(count(err, "for user 'hsm-shipper'") == 1);
+    CHECK(count(err, "retrying with backoff") == 1);
+    // Granted: the next trim works, and the recovery is logged with the number of failures.
+    redis.command({"ACL", "SETUSER", "hsm-shipper", "+xtrim"});
+    CHECK(wait_until([&] { return redis.xlen(fx.stream(kMdt)) == 1; }, 40s));
+    CHECK(wait_until([&] { return daemon->err().find("(trimming): working again after") != std::string::npos; }, 10s));
+    daemon->signal(SIGTERM);
+    CHECK(daemon->wait(10s) == 0);
+}
+
+TEST_CASE("shipper refusals: --run-once without Redis gives up after its bound, promising no retries",
+          "[shipper][redis]") {
+    ShipperFixture fx(free_port());  // nothing listens there
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    const auto r = fx.run_once(60s);
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("cannot reach redis") != std::string::npos);
+    CHECK(r.err.find("retrying") == std::string::npos);
+}
+
+TEST_CASE("shipper refusals: the daemon without XADD logs the refusal once, backs off, and ships when granted",
+          "[shipper][redis][acl]") {
+    RedisServer redis;
+    set_user(redis, readme_acl("hsm-shipper"), "xadd");
+    ShipperFixture fx(redis.port());
+    as_shipper_user(fx);
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"), short_line(1, 2, "0xb", "ARCHIVE", "WAITING")});
+    const auto t0 = std::chrono::steady_clock::now();
+    auto daemon = fx.start_daemon();
+    REQUIRE(wait_until([&] { return acl_denials(redis, "hsm-shipper", "xadd") >= 6; }, 30s));  // 3 tries of 2 events
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::string err = daemon->err();
+    INFO(err);
+    CHECK(acl_denials(redis, "hsm-shipper", "xadd") <= 2 * (2 + static_cast<long long>(seconds)));
+    CHECK(count(err, "refused XADD") == 1);
+    CHECK(count(err, "not acknowledged") == 1);  // what it cost, once per streak
+    redis.command({"ACL", "SETUSER", "hsm-shipper", "+xadd"});
+    CHECK(wait_until([&] { return redis.xlen(fx.stream(kMdt)) == 2; }, 40s));
+    CHECK(wait_until([&] { return daemon->err().find("acknowledged again") != std::string::npos; }, 10s));
+    daemon->signal(SIGTERM);
+    CHECK(daemon->wait(10s) == 0);
+    CHECK(redis.xlen(fx.stream(kMdt)) == 2);  // each event once
+}
