@@ -246,6 +246,11 @@ TEST_CASE("a long-lived action is compacted around, never re-published", "[gc][c
     for (const auto& e : events) {
         CHECK_FALSE(e.refresh);
         pinned_events += e.rec_idx == 1;
+        // An UPDATE whose NEW was compacted away still says when its record was first shipped.
+        if (e.event_type == "UPDATE") {
+            CHECK(e.first_seen > 0);
+            CHECK(e.first_seen <= e.timestamp);
+        }
     }
     CHECK(pinned_events == 1);
     CHECK(events.front().id == pinned_id);  // the very NEW it had: nothing re-published
