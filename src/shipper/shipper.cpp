@@ -292,11 +292,20 @@ void Shipper::Impl::post_gc_jobs(bool compact_all) {
         if ((compact_all || compact_due[slot]) && job.live > 0) {
             auto ids = std::make_shared<std::vector<StreamId>>();
             ids->reserve(mdt.size());
-            mdt.for_each([&](RecordKey, const LiveRecord& rec) { ids->push_back(rec.last_id()); });
-            std::sort(ids->begin(), ids->end());
-            job.live_ids = std::move(ids);
-            job.bound = mdt.newest_written;
-            compact_due[slot] = false;
+            bool repair_pending = false;
+            mdt.for_each([&](RecordKey, const LiveRecord& rec) {
+                ids->push_back(rec.last_id());
+                // A record reconcile found missing or stale in the stream: until its repair is
+                // acknowledged, the stream's newest entry for it is not the one we know, and
+                // compaction would delete the only version the stream has.
+                repair_pending |= (rec.reship & (kReshipRebuild | kReshipRepair)) != 0;
+            });
+            if (!repair_pending) {
+                std::sort(ids->begin(), ids->end());
+                job.live_ids = std::move(ids);
+                job.bound = mdt.newest_written;
+                compact_due[slot] = false;
+            }
         }
         gc_jobs.enqueue(std::move(job));
         ++gc_outstanding;

@@ -425,6 +425,41 @@ TEST_CASE("a stream written by the Python shipper is taken over and compacted", 
     check_replays_agree(redis, s);
 }
 
+TEST_CASE("compaction waits for a refused repair instead of deleting the stream's only version", "[gc][compact][acl]") {
+    RedisServer redis;
+    ShipperFixture s(redis.port());
+    s.set("compact_retention", 0.0);
+    s.write_actions(kMdt, {line(1, "WAITING"), line(2, "WAITING")});
+    require_ok(s.run_once());
+    s.write_actions(kMdt, {line(1, "STARTED"), line(2, "WAITING")});
+    require_ok(s.run_once());
+    s.write_actions(kMdt, {line(1, "STARTED"), line(2, "WAITING"), line(3, "WAITING")});
+    require_ok(s.run_once());
+    // Record 1's newest entry (its UPDATE) vanishes behind the shipper's back; the stream still
+    // ends with our newest entry, so only a reconcile notices that it holds an older version.
+    auto events = stream_events(redis, s.stream(kMdt));
+    REQUIRE(events.size() == 4);
+    REQUIRE(events[2].event_type == "UPDATE");
+    const std::string new_of_1 = events[0].id;
+    redis.command({"XDEL", s.stream(kMdt), events[2].id});
+    // A real ACL user that may read and delete but not XADD: the repair is refused.
+    redis.command({"ACL", "SETUSER", "gc-only", "on", ">secret", "~*", "+@all", "-xadd"});
+    s.set("redis_username", "gc-only");
+    s.set("redis_password", "secret");
+    const auto r = s.maintenance_now();
+    INFO("stderr: " << r.err);
+    CHECK(r.err.find("stale") != std::string::npos);  // reconcile found it
+    events = stream_events(redis, s.stream(kMdt));
+    CHECK(events.size() == 3);
+    CHECK(events.front().id == new_of_1);  // the only version of record 1 the stream has
+    // With XADD allowed again the repair lands and the next maintenance compacts the rest.
+    s.unset("redis_username");
+    s.unset("redis_password");
+    require_ok(s.maintenance_now());
+    CHECK(redis.xlen(s.stream(kMdt)) <= 3 + 1);
+    check_oracle(redis, s);
+}
+
 TEST_CASE("a record missing from one read causes no PURGED and no second NEW", "[gc][torn]") {
     RedisServer redis;
     ShipperFixture s(redis.port());
