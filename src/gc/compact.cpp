@@ -55,13 +55,14 @@ CompactResult compact_stream(RedisConnection& redis, const std::string& key,
     if (check->type != REDIS_REPLY_ARRAY || check->elements != 1)
         return failed(result, "the stream no longer holds entry " + bound_str + " (data loss?)");
 
-    const std::string count = std::to_string(options.chunk);
+    const std::size_t chunk = std::max<std::size_t>(options.chunk, 1);  // COUNT 0 would read nothing, forever
+    const std::string count = std::to_string(chunk);
     const std::string end = "(" + limit.str();  // exclusive (Redis 6.2+)
     std::string start = "-";
     std::size_t live_pos = 0;
     std::vector<std::string> doomed;
     std::vector<std::string_view> argv;
-    doomed.reserve(options.chunk);
+    doomed.reserve(chunk);
     while (!(options.cancel && options.cancel->load(std::memory_order_relaxed))) {
         // One XRANGE returns at most `chunk` entries (~0.5 KB each), so the reply is bounded.
         Reply r = redis.command({"XRANGE", key, start, end, "COUNT", count});
@@ -101,7 +102,7 @@ CompactResult compact_stream(RedisConnection& redis, const std::string& key,
             result.deleted += static_cast<std::uint64_t>(del->integer);
         }
         if (options.on_chunk) options.on_chunk(result);
-        if (r->elements < options.chunk) break;
+        if (r->elements < chunk) break;
         start = "(" + last.str();
     }
     return result;
