@@ -5,9 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <strings.h>
 #include <string>
 
+#include "bench_stream.hpp"
 #include "gc/gc.hpp"
 
 using namespace hsm;
@@ -15,42 +15,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A realistic event (~480 bytes, as the shipper writes them).
-std::string event_json(std::uint32_t rec) {
-    const std::string fid = "0x200001b74:0x" + std::to_string(rec) + ":0x0";
-    return R"({"event_type":"NEW","mdt":"elm-MDT0000","cat_idx":517,"rec_idx":)" + std::to_string(rec) +
-           R"(,"fid":")" + fid + R"(","action":"ARCHIVE","status":"WAITING","timestamp":1759619143,)"
-           R"("action_key":")" + fid + R"(:ARCHIVE","raw":"lrh=[type=10680000 len=192 idx=517/)" +
-           std::to_string(rec) + "] fid=[" + fid + "] dfid=[" + fid +
-           R"(] compound/cookie=0x0/0x6912db05 action=ARCHIVE archive#=1 flags=0x0 extent=0x0-0xffffffffffffffff gid=0x0 datalen=50 status=WAITING data=[7461673D6D]","hash":"7332e08a0705af29"})";
-}
-
-void fill(RedisConnection& redis, const std::string& key, std::uint32_t entries) {
-    constexpr std::uint32_t kPipeline = 2000;
-    for (std::uint32_t done = 0; done < entries;) {
-        const std::uint32_t n = std::min(kPipeline, entries - done);
-        for (std::uint32_t i = 0; i < n; ++i) {
-            const std::string json = event_json(done + i);
-            redis.append({"XADD", key, "*", "data", json});
-        }
-        for (std::uint32_t i = 0; i < n; ++i) redis.read_reply();
-        done += n;
-    }
-}
-
-// Longest server-side duration (µs) and count of `command` calls in the slowlog since reset.
-std::pair<long long, long long> slowest(RedisConnection& redis, const std::string& command) {
-    Reply r = redis.command({"SLOWLOG", "GET", "1000000"});
-    long long worst = 0, calls = 0;
-    for (std::size_t i = 0; r && i < r->elements; ++i) {
-        const redisReply* e = r->element[i];
-        const redisReply* argv = e->element[3];
-        if (argv->elements == 0 || strcasecmp(argv->element[0]->str, command.c_str()) != 0) continue;
-        ++calls;
-        worst = std::max(worst, e->element[2]->integer);
-    }
-    return {worst, calls};
-}
+using bench::fill;
+using bench::slowest;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 

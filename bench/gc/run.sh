@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs hsm-bench-gc against a private redis-server on a free loopback port (removed afterwards).
-#   bench/gc/run.sh [ENTRIES]     (env: BUILD_DIR, default build/)
+#   bench/gc/run.sh [ENTRIES]              (env: BUILD_DIR, default build/)
+#   bench/gc/run.sh memory [CHURNED [LONG_LIVED]]   hsm-bench-compact-memory instead
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-$here/../../build}
@@ -19,4 +20,8 @@ for attempt in $(seq 1 20); do
         sleep 0.05
     done
 done
-"$BUILD_DIR/bin/hsm-bench-gc" "$port" "${1:-1000000}"
+if [[ ${1:-} == memory ]]; then
+    "$BUILD_DIR/bin/hsm-bench-compact-memory" "$port" "${2:-1000000}" "${3:-10000}"
+else
+    "$BUILD_DIR/bin/hsm-bench-gc" "$port" "${1:-1000000}"
+fi

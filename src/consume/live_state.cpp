@@ -120,8 +120,8 @@ void LiveState::apply(const Event& e) {
 
     const std::uint32_t g = im.group(mdt, e.action, e.status);
     const std::uint64_t key = record_key(e);
-    // A refresh carries the time the record was first shipped; otherwise the first entry we
-    // see for it is the best we know (its NEW may have been trimmed).
+    // UPDATEs (refreshes included) carry the time the record was first shipped; otherwise the
+    // first entry we see for it is the best we know (its NEW may have been trimmed or compacted).
     const std::int64_t since = e.first_seen > 0 ? e.first_seen * 1000 : static_cast<std::int64_t>(e.id.ms);
     auto [it, inserted] = t.records.try_emplace(key);
     Record& r = it->second;

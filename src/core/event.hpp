@@ -38,7 +38,7 @@ struct Event {
     RecordKey key;
     std::uint64_t hash = 0;        // XXH3-64 of `raw` (for PURGED: of the last line seen)
     std::int64_t timestamp = 0;    // Unix seconds of the observing cycle
-    std::int64_t first_seen = 0;   // refresh events only: when the record was first shipped
+    std::int64_t first_seen = 0;   // NEW/UPDATE of a known record: when it was first shipped
     std::string mdt;               // MDT name, e.g. "elm-MDT0003"
     std::string fid;               // brackets stripped
     std::string action;

@@ -107,6 +107,7 @@ struct PipelineCounters {
     std::atomic<std::uint64_t> bad_lines{0}, rereads{0};
     std::atomic<std::uint64_t> redis_reconnects{0};
     std::atomic<std::uint64_t> repairs{0}, trims{0}, trimmed_entries{0}, takeovers{0}, rebuilds{0};
+    std::atomic<std::uint64_t> compactions{0}, compacted_entries{0};  // passes, entries XDEL'd
     std::atomic<std::uint64_t> cycles{0}, last_cycle_micros{0};
 };
 

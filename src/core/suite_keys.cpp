@@ -13,6 +13,8 @@ constexpr SiblingKey kSiblings[] = {
     {"trim_chunk_size", "hsm-action-shipper"},
     {"use_approximate_trimming", "hsm-action-shipper"},
     {"cache_path", "hsm-action-shipper"},
+    {"compact_retention", "hsm-action-shipper"},
+    {"refresh_long_lived", "hsm-action-shipper"},
     {"interval", "hsm-action-top"},
     {"float_fields", "hsm-stream-stats"},
     {"mountpoint", "hsm-stream-tail"},

@@ -78,13 +78,11 @@ std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
         }
         Event e = make_event(classify(committed, p != pending.end(), line.hash), batch, line);
         if (mdt.repairing) e.flags |= kFromMaintenance;
+        if (committed) e.first_seen = committed->first_seen;
         if (committed && committed->hash == line.hash) {
             // Unchanged line shipped again on GC's request: say why.
             if (committed->reship & (kReshipRebuild | kReshipRepair)) e.flags |= kFromMaintenance;
-            if (committed->reship == kReshipRefresh) {
-                e.flags |= kRefresh;
-                e.first_seen = committed->first_seen;
-            }
+            if (committed->reship == kReshipRefresh) e.flags |= kRefresh;
         }
         pending[line.key.packed()] = Pending{line.hash};
         ++in_flight_;

@@ -1,5 +1,6 @@
 // The GC stage: everything that reads the streams back. Replay rebuilds a stream's live set
-// (takeover, rebuild, reconcile); trimming deletes what no live record needs, in bounded calls;
+// (takeover, rebuild, reconcile); trimming deletes the head no live record needs, and
+// compaction the superseded entries behind a long-lived record, both in bounded calls;
 // the stream check notices, every cycle, a stream written by someone else or one that lost data.
 // The functions are synchronous and take a connection (the coordinator uses them directly at
 // start-up and in --maintenance-now); GcStage runs the routine work on its own thread.
@@ -7,6 +8,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,9 +72,60 @@ TrimResult trim_stream(RedisConnection& redis, const std::string& key, StreamId 
                        const TrimOptions& options);
 
 // The ID of the `position`-th entry (1-based) from the start, walking in chunks; empty if the
-// stream is shorter. Used to pick which records to refresh.
+// stream is shorter. Used to pick which records to refresh (refresh_long_lived).
 StreamId id_at_position(RedisConnection& redis, const std::string& key, std::uint64_t position,
                         std::size_t chunk);
+
+// ---- compaction ---------------------------------------------------------------------------------
+
+struct CompactResult;
+
+struct CompactOptions {
+    // Entries per XRANGE and IDs per XDEL at most, so one call never blocks Redis for long
+    // (the shipper passes trim_chunk_size).
+    std::size_t chunk = 1000;
+    // Entries less than this much older than the snapshot's newest entry are never touched, so
+    // a consumer that lags by less than this (or a replay that takes less) sees every event.
+    std::uint64_t retention_ms = 60'000;
+    // Checked between calls: shutdown must not wait for a long pass.
+    const std::atomic<bool>* cancel = nullptr;
+    // Called after each chunk (progress logging, tests that interrupt a pass).
+    std::function<void(const CompactResult&)> on_chunk;
+};
+
+struct CompactResult {
+    bool ok = true;
+    std::string error;            // why the pass stopped early (ok == false)
+    RedisProblem problem;         // ... when a Redis command failed (lost connection, refusal)
+    std::uint64_t scanned = 0;    // entries read
+    std::uint64_t kept_live = 0;  // of those, live records' newest entries
+    std::uint64_t deleted = 0;    // entries XDEL removed
+    std::uint64_t calls = 0;      // Redis commands sent
+};
+
+// The exclusive upper end of what a pass may delete: below `bound`, and below the retention
+// window that ends at `bound` (Redis-generated IDs start with the server's Unix milliseconds).
+// Empty when nothing may be deleted.
+StreamId compaction_limit(StreamId bound, std::uint64_t retention_ms);
+
+// Deletes every entry of `key` below compaction_limit(bound, retention) whose ID is not in
+// `live_ids` (ascending: the newest entry of each live record, as the committed state knows
+// them). `bound` is this host's newest entry when the snapshot was taken; if the stream no
+// longer holds it (data loss, another host's stale dump) nothing is deleted and ok is false.
+// Each call reads at most `chunk` entries or deletes at most `chunk` IDs. A failed command
+// (connection lost, e.g. a Redis restart) ends the pass; the pass never reconnects, since only
+// the bound check at its start ties the snapshot to what the server holds. Entries newer than
+// `bound` (written while the pass runs) are never read. Not thread-safe on one connection.
+CompactResult compact_stream(RedisConnection& redis, const std::string& key,
+                             std::span<const StreamId> live_ids, StreamId bound,
+                             const CompactOptions& options);
+
+// Between maintenance passes, compaction runs when the stream has grown past twice the larger
+// of its live records and what the last compaction left, plus one cycle's churn: each pass then
+// deletes at least about as many entries as it keeps, so its reading cost stays proportional to
+// the churn (docs/compaction.md).
+bool needs_compaction(std::uint64_t length, std::uint64_t live, std::uint64_t churn,
+                      std::uint64_t kept_last);
 
 // ---- stream check (every cycle) -----------------------------------------------------------------
 
@@ -104,28 +159,48 @@ struct GcJob {
                                // next cycle may be adding entries while this job runs)
     std::uint64_t live = 0;
     std::uint64_t churn = 0;   // events shipped for this MDT by the last cycle
+    std::uint64_t kept_last = 0;  // stream length after the last compaction
+    // When set, compact first: the newest entry ID of every live record, ascending, and this
+    // host's newest entry when they were copied (see compact_stream).
+    std::shared_ptr<const std::vector<StreamId>> live_ids;
+    StreamId bound;
 };
 
 // What the GC thread found; applied by the coordinator between cycles.
 struct GcFinding {
     std::uint32_t mdt_slot = 0;
-    // Live records whose newest entry is older than this pin the trim point: re-publish them.
+    // Only with refresh_long_lived: live records whose newest entry is older than this pin
+    // the trim point; re-publish them.
     StreamId refresh_before;
     std::uint64_t trimmed = 0;
     RedisProblem problem;  // the job failed (trim refused, Redis lost): logged once per state by GC
+    bool compacted = false;         // a compaction pass ran to the end
+    std::uint64_t compacted_entries = 0;
+    bool wants_compaction = false;  // the stream outgrew its bound: send the live IDs next time
+    std::uint64_t length = 0;       // after this job (0 when XLEN failed)
 };
 
 using GcJobQueue = moodycamel::BlockingConcurrentQueue<GcJob>;
 using GcFindingQueue = moodycamel::BlockingConcurrentQueue<GcFinding>;
 
-// A stream may hold its live records' newest entries plus as many superseded ones plus one
-// cycle's churn; beyond that the oldest live records are refreshed so trimming can advance.
+// With refresh_long_lived: a stream may hold its live records' newest entries plus as many
+// superseded ones plus one cycle's churn; beyond that the oldest live records are refreshed so
+// trimming can advance.
 bool needs_refresh(std::uint64_t length, std::uint64_t live, std::uint64_t churn);
+
+// How the GC thread keeps streams bounded between maintenance passes.
+struct GcOptions {
+    TrimOptions trim;
+    CompactOptions compact;
+    // Re-publish long-lived records ("refresh": true UPDATEs) instead of compacting around them.
+    // Off by default: consumers that act on every event act again on each refresh.
+    bool refresh_long_lived = false;
+};
 
 class GcStage {
 public:
     // `one_shot`: a --maintenance-now run, whose failures are reported, not retried.
-    GcStage(RedisEndpoint endpoint, TrimOptions trim, GcJobQueue& jobs, GcFindingQueue& findings,
+    GcStage(RedisEndpoint endpoint, GcOptions options, GcJobQueue& jobs, GcFindingQueue& findings,
             PipelineCounters& counters, bool one_shot = false);
     ~GcStage();
     void start();
@@ -143,7 +218,7 @@ private:
     Backoff retry_;
     RedisProblem last_problem_;
     bool one_shot_ = false;
-    TrimOptions trim_;
+    GcOptions options_;
     GcJobQueue& jobs_;
     GcFindingQueue& findings_;
     PipelineCounters& counters_;

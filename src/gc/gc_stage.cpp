@@ -1,5 +1,6 @@
-// GcStage: the GC thread. For each job: trim below the oldest live entry, then see whether the
-// stream is longer than its bound and, if so, which records to refresh.
+// GcStage: the GC thread. For each job: compact when the job carries the live IDs, trim below
+// the oldest live entry, then see whether the stream outgrew its bound and, if so, ask for a
+// compaction (or, with refresh_long_lived, name the records to refresh).
 #include <spdlog/spdlog.h>
 
 #include "gc/gc.hpp"
@@ -14,11 +15,13 @@ RedisEndpoint quiet(RedisEndpoint e) {
 }
 }  // namespace
 
-GcStage::GcStage(RedisEndpoint endpoint, TrimOptions trim, GcJobQueue& jobs, GcFindingQueue& findings,
+GcStage::GcStage(RedisEndpoint endpoint, GcOptions options, GcJobQueue& jobs, GcFindingQueue& findings,
                  PipelineCounters& counters, bool one_shot)
     : redis_(quiet(std::move(endpoint))), faults_("redis " + redis_.endpoint().address() + " (trimming)"),
-      one_shot_(one_shot), trim_(trim), jobs_(jobs), findings_(findings), counters_(counters) {
-    trim_.cancel = &stop_;
+      one_shot_(one_shot), options_(std::move(options)), jobs_(jobs), findings_(findings), counters_(counters) {
+    options_.trim.cancel = &stop_;
+    options_.compact.cancel = &stop_;
+    options_.compact.chunk = options_.trim.chunk;
 }
 
 GcStage::~GcStage() { stop(); }
@@ -58,7 +61,22 @@ GcFinding GcStage::run_job(const GcJob& job) {
         return finding;
     }
     if (!redis_.ensure_connected()) return failed(redis_.last_problem());
-    TrimOptions options = trim_;
+    if (job.live_ids) {
+        const CompactResult c = compact_stream(redis_, job.key, *job.live_ids, job.bound, options_.compact);
+        finding.compacted = c.ok && !(stop_.load(std::memory_order_relaxed));
+        finding.compacted_entries = c.deleted;
+        counters_.compactions.fetch_add(1, std::memory_order_relaxed);
+        counters_.compacted_entries.fetch_add(c.deleted, std::memory_order_relaxed);
+        if (!c.ok && c.problem) return failed(c.problem);
+        if (!c.ok)
+            spdlog::warn("{}: compaction stopped after deleting {} of {} entries read: {}; retrying later",
+                         job.key, c.deleted, c.scanned, c.error);
+        else if (c.deleted)
+            spdlog::debug("{}: compaction deleted {} superseded entries of {} read in {} calls", job.key,
+                          c.deleted, c.scanned, c.calls);
+        if (!redis_.connected()) return failed(redis_.last_problem());
+    }
+    TrimOptions options = options_.trim;
     options.exact_tail = job.live == 0;
     const TrimResult trimmed = trim_stream(redis_, job.key, job.trim_below, options);
     finding.trimmed = trimmed.deleted;
@@ -73,11 +91,18 @@ GcFinding GcStage::run_job(const GcJob& job) {
     faults_.succeeded();
     retry_.succeeded();
     const auto length = static_cast<std::uint64_t>(len->integer);
+    finding.length = length;
+    if (!options_.refresh_long_lived) {
+        // Just compacted: what is left is the new floor; judge growth from the next job on.
+        if (!job.live_ids)
+            finding.wants_compaction = needs_compaction(length, job.live, job.churn, job.kept_last);
+        return finding;
+    }
     if (!needs_refresh(length, job.live, job.churn)) return finding;
     // Everything before the excess-th entry is either garbage or a live record's newest event
     // that pins the trim point; refreshing those records lets the next trim drop them all.
     const std::uint64_t excess = length - 2 * job.live;
-    finding.refresh_before = id_at_position(redis_, job.key, excess, trim_.chunk);
+    finding.refresh_before = id_at_position(redis_, job.key, excess, options_.trim.chunk);
     return finding;
 }
 

@@ -19,6 +19,7 @@ namespace od = simdjson::ondemand;
 struct Decoded {
     std::string_view event_type, fid, action, raw, action_key;
     std::int64_t cat_idx = -1, rec_idx = -1;
+    std::int64_t first_seen = 0;  // Unix seconds, on our UPDATEs; 0 when absent
 };
 
 // Fields are looked up by name in any order (Python wrote them in its own order).
@@ -38,6 +39,7 @@ bool decode(od::parser& parser, simdjson::padded_string_view json, Decoded& d) {
         else if (key == "action_key") { if (v.get_string().get(d.action_key)) d.action_key = {}; }
         else if (key == "cat_idx") { if (v.get_int64().get(d.cat_idx)) d.cat_idx = -1; }
         else if (key == "rec_idx") { if (v.get_int64().get(d.rec_idx)) d.rec_idx = -1; }
+        else if (key == "first_seen") { if (v.get_int64().get(d.first_seen)) d.first_seen = 0; }
     }
     return !d.event_type.empty();
 }
@@ -64,7 +66,14 @@ public:
             return;
         }
         const RecordKey key{static_cast<std::uint32_t>(d.cat_idx), static_cast<std::uint32_t>(d.rec_idx)};
-        LiveRecord& rec = r_.live.upsert(key, d.fid, d.action);
+        bool inserted = false;
+        LiveRecord& rec = r_.live.upsert(key, d.fid, d.action, &inserted);
+        // When the record was first shipped: what our UPDATEs say (its NEW may be compacted
+        // away), else the first entry of it in the stream (Redis IDs start with Unix ms).
+        if (d.first_seen > 0 && d.first_seen <= 0xffffffffLL)
+            rec.first_seen = static_cast<std::uint32_t>(d.first_seen);
+        else if (inserted)
+            rec.first_seen = static_cast<std::uint32_t>(id.ms / 1000);
         rec.hash = d.raw.empty() ? 0 : XXH3_64bits(d.raw.data(), d.raw.size());
         rec.id_ms = id.ms;
         rec.id_seq = id.seq;

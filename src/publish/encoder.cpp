@@ -63,8 +63,11 @@ void encode_event(const Event& e, std::string& out) {
     append_hex(out, e.hash);
     out.push_back('"');
     if (e.flags & kFromMaintenance) out.append(",\"source\":\"maintenance\"");
-    if (e.flags & kRefresh) {
-        out.append(",\"refresh\":true,");
+    if (e.flags & kRefresh) out.append(",\"refresh\":true");
+    // When the record was first shipped, on every UPDATE: compaction deletes a record's older
+    // entries (its NEW included), and this keeps the age of a live action right for readers.
+    if (e.type != EventType::Purged && e.first_seen) {
+        out.push_back(',');
         key_int(out, "first_seen", e.first_seen);
     }
     out.push_back('}');

@@ -2,6 +2,7 @@
 // thread per MDT per pass, and waits on the diff thread's reports; the stage threads do the work.
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -41,10 +42,7 @@ struct Shipper::Impl {
         : config(cfg), options(opts),
           diff(state, counters, inbox, events, reports, &buffers),
           publisher(publisher_options(cfg, opts), events, inbox, counters),
-          gc(endpoint(cfg),
-             gc::TrimOptions{cfg.boolean("use_approximate_trimming"),
-                             static_cast<std::size_t>(cfg.integer("trim_chunk_size"))},
-             gc_jobs, gc_findings, counters, opts.one_shot),
+          gc(endpoint(cfg), gc_options(cfg), gc_jobs, gc_findings, counters, opts.one_shot),
           admin(quiet(endpoint(cfg))), redis_log("MDT stream checks on redis " + admin.endpoint().address()) {}
 
     // Each thread that talks to Redis (publisher, GC, coordinator) has its own connection to this.
@@ -63,6 +61,16 @@ struct Shipper::Impl {
     static RedisEndpoint quiet(RedisEndpoint ep) {
         ep.quiet = true;
         return ep;
+    }
+
+    static gc::GcOptions gc_options(const config::Config& cfg) {
+        gc::GcOptions g;
+        g.trim.approximate = cfg.boolean("use_approximate_trimming");
+        g.trim.chunk = static_cast<std::size_t>(cfg.integer("trim_chunk_size"));
+        g.compact.chunk = g.trim.chunk;
+        g.compact.retention_ms = static_cast<std::uint64_t>(cfg.real("compact_retention") * 1000.0);
+        g.refresh_long_lived = cfg.boolean("refresh_long_lived");
+        return g;
     }
 
     static publish::PublisherOptions publisher_options(const config::Config& cfg, RunOptions opts) {
@@ -89,6 +97,10 @@ struct Shipper::Impl {
     gc::GcFindingQueue gc_findings;
     gc::GcStage gc;
     std::size_t gc_outstanding = 0;
+    // Per MDT slot: the next GC job carries the live IDs (the stream outgrew its bound), and the
+    // stream's length after its last complete compaction (the floor of needs_compaction).
+    std::map<std::uint32_t, bool> compact_due;
+    std::map<std::uint32_t, std::uint64_t> kept_after_compaction;
     // The coordinator's own connection: stream checks, replays and reconcile between cycles.
     RedisConnection admin;
     // Failures of the coordinator's Redis work (stream checks, replays, reconcile): one line per
@@ -117,7 +129,7 @@ struct Shipper::Impl {
     std::size_t verify_streams();
     bool reseed_from_stream(std::uint32_t slot, bool rebuild);
     std::size_t apply_gc_findings(bool wait_for_all);
-    void post_gc_jobs();
+    void post_gc_jobs(bool compact_all = false);
     void reconcile(std::uint32_t slot);
     std::string key_of(std::uint32_t slot) const {
         return config.str("redis_stream_prefix") + ":" + state.at(slot).name();
@@ -264,7 +276,7 @@ void Shipper::Impl::reconcile(std::uint32_t slot) {
 }
 
 // Applies what the GC thread found. With `wait_for_all`, waits (bounded by shutdown) for every
-// job posted so far. Returns how many records were marked for refresh.
+// job posted so far. Returns how many records were marked for refresh (refresh_long_lived only).
 std::size_t Shipper::Impl::apply_gc_findings(bool wait_for_all) {
     std::size_t refreshed = 0;
     gc::GcFinding f;
@@ -277,6 +289,8 @@ std::size_t Shipper::Impl::apply_gc_findings(bool wait_for_all) {
         }
         --gc_outstanding;
         if (f.problem) maintenance_problem = f.problem;  // the GC thread logged it
+        if (f.compacted) kept_after_compaction[f.mdt_slot] = f.length;
+        if (f.wants_compaction) compact_due[f.mdt_slot] = true;
         if (f.refresh_before.empty() || !readers.count(f.mdt_slot)) continue;
         state.at(f.mdt_slot).for_each([&](RecordKey, LiveRecord& rec) {
             if (rec.last_id() < f.refresh_before && !rec.reship) {
@@ -291,7 +305,10 @@ std::size_t Shipper::Impl::apply_gc_findings(bool wait_for_all) {
 
 // After a cycle committed, the trim point of every verified stream is known from the state.
 // Jobs are not piled up behind a slow GC: a cycle posts only when the last batch is done.
-void Shipper::Impl::post_gc_jobs() {
+// A job for a stream due for compaction (or every stream, with `compact_all`) carries a sorted
+// copy of its live records' newest entry IDs: 16 bytes and one sort per live record, paid only
+// when the stream outgrew its bound, so amortized over the churn that made it grow.
+void Shipper::Impl::post_gc_jobs(bool compact_all) {
     if (!gc_enabled || gc_outstanding > 0) return;
     for (auto& [slot, reader] : readers) {
         const MdtState& mdt = state.at(slot);
@@ -302,7 +319,27 @@ void Shipper::Impl::post_gc_jobs() {
         job.live = mdt.size();
         job.trim_below = job.live ? mdt.oldest_live_id() : StreamId{mdt.newest_written.ms, mdt.newest_written.seq + 1};
         job.churn = diff.differ().shipped(slot);
+        job.kept_last = kept_after_compaction[slot];
         if (job.trim_below.empty() || (job.live == 0 && mdt.newest_written.empty())) continue;
+        // With nothing live the trim empties the stream; there is nothing to compact around.
+        if ((compact_all || compact_due[slot]) && job.live > 0) {
+            auto ids = std::make_shared<std::vector<StreamId>>();
+            ids->reserve(mdt.size());
+            bool repair_pending = false;
+            mdt.for_each([&](RecordKey, const LiveRecord& rec) {
+                ids->push_back(rec.last_id());
+                // A record reconcile found missing or stale in the stream: until its repair is
+                // acknowledged, the stream's newest entry for it is not the one we know, and
+                // compaction would delete the only version the stream has.
+                repair_pending |= (rec.reship & (kReshipRebuild | kReshipRepair)) != 0;
+            });
+            if (!repair_pending) {
+                std::sort(ids->begin(), ids->end());
+                job.live_ids = std::move(ids);
+                job.bound = mdt.newest_written;
+                compact_due[slot] = false;
+            }
+        }
         gc_jobs.enqueue(std::move(job));
         ++gc_outstanding;
     }
@@ -485,9 +522,13 @@ CycleSummary Shipper::run_maintenance() {
     s.flush();
     CycleSummary sum = run_cycle();  // ships the backfill, then posts the trims
     if (s.apply_gc_findings(true) > 0) {
-        sum = run_cycle();  // ships the refreshes so the trim point can advance
+        sum = run_cycle();  // refresh_long_lived: ships the refreshes so the trim can advance
         s.apply_gc_findings(true);
     }
+    // Compact every stream now that the repairs are in: afterwards it holds its live records'
+    // newest entries plus what the retention window protects.
+    s.post_gc_jobs(true);
+    s.apply_gc_findings(true);
     if (s.maintenance_problem) sum.maintenance_error = s.maintenance_problem.message();
     s.next_reconcile = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(s.config.real("reconcile_interval")));

@@ -99,7 +99,7 @@ TEST_CASE("replay folds NEW/UPDATE/PURGED and copes with Python-written entries"
     const auto add = [&](const std::string& json) { c.command({"XADD", "k", "*", "data", json}); };
     add(R"({"event_type":"NEW","mdt":"m","cat_idx":1,"rec_idx":1,"fid":"0x1:0x1:0x0","action":"ARCHIVE","status":"WAITING","raw":"a"})");
     add(R"({"event_type":"NEW","mdt":"m","cat_idx":1,"rec_idx":2,"fid":"0x1:0x2:0x0","action":"RESTORE","status":"WAITING","raw":"b"})");
-    add(R"({"event_type":"UPDATE","mdt":"m","cat_idx":1,"rec_idx":1,"fid":"0x1:0x1:0x0","action":"ARCHIVE","status":"STARTED","raw":"c"})");
+    add(R"({"event_type":"UPDATE","mdt":"m","cat_idx":1,"rec_idx":1,"fid":"0x1:0x1:0x0","action":"ARCHIVE","status":"STARTED","raw":"c","first_seen":1759000000})");
     add("not json at all");
     add(R"({"event_type":"NEW","mdt":"m"})");  // no identity
     // Python maintenance PURGED: action_key only.
@@ -116,6 +116,7 @@ TEST_CASE("replay folds NEW/UPDATE/PURGED and copes with Python-written entries"
     REQUIRE(rec);
     CHECK(r.live.action({1, 1}, *rec) == "ARCHIVE");
     CHECK(r.live.fid({1, 1}, *rec) == "0x1:0x1:0x0");
+    CHECK(rec->first_seen == 1759000000);  // from the UPDATE: its NEW may have been compacted away
 }
 
 TEST_CASE("stream check verdicts", "[gc][check]") {

@@ -107,9 +107,21 @@ TEST_CASE("encoder: maintenance and refresh flags become fields", "[publish][enc
     CHECK(ev.refresh);
     CHECK(ev.first_seen == 1759000000);
 
+    // Every UPDATE of a known record says when it was first shipped (its NEW may be compacted
+    // away), without being a refresh.
+    e.flags = 0;
+    e.first_seen = 1759000001;
+    ev = parse_event(encode(e));
+    REQUIRE(ev.valid);
+    CHECK(ev.complete);
+    CHECK_FALSE(ev.refresh);
+    CHECK(ev.first_seen == 1759000001);
+
     Event p = sample(EventType::Purged);
     p.flags = kFromMaintenance;
+    p.first_seen = 1759000001;
     ev = parse_event(encode(p));
+    CHECK(ev.first_seen == -1);  // PURGED events carry no first_seen
     REQUIRE(ev.valid);
     CHECK(ev.complete);
     CHECK(ev.source == "maintenance");

@@ -45,7 +45,7 @@ struct Event {
     std::uint32_t cat_idx = 0;
     std::uint32_t rec_idx = 0;
     std::int64_t timestamp = 0;   // Unix seconds the shipper observed the change; 0 if absent
-    std::int64_t first_seen = 0;  // refresh events: Unix seconds of the first NEW; else 0
+    std::int64_t first_seen = 0;  // UPDATEs (and refreshes): Unix seconds of the first NEW; else 0
     bool refresh = false;         // a re-publication of an unchanged record (treat as UPDATE)
     std::string_view data;        // the whole JSON object, for fields not decoded here
 };

@@ -48,8 +48,9 @@ public:
     // The newest entry applied: its ID and its ms (Redis clock) say when the last event happened.
     EntryId last_id() const { return last_id_; }
 
-    // When the oldest live action was first seen, in Unix ms: the `first_seen` the shipper put
-    // on refresh events when there is one, else the ID of the first entry seen for the record.
+    // When the oldest live action was first seen, in Unix ms: the `first_seen` the shipper puts
+    // on UPDATEs (its NEW may be compacted away) when there is one, else the ID of the first
+    // entry seen for the record.
     // nullopt when nothing is live. Scans every live record: call it per report, not per event.
     std::optional<std::int64_t> oldest_live_ms() const;
 
