@@ -3,8 +3,9 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libhiredis-dev libconcurrentqueue-dev libxxhash-dev libtomlplusplus-dev libspdlog-dev
-      libsimdjson-dev libcli11-dev libncurses-dev libsystemd-dev catch2 libbenchmark-dev
-      redis-server redis-tools tmux)
+      libsimdjson-dev libcli11-dev libncurses-dev libsystemd-dev libyaml-cpp-dev catch2 libbenchmark-dev
+      redis-server redis-tools tmux
+      rpm dpkg-dev file systemd python3-yaml)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

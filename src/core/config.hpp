@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace hsm::config {
 
@@ -51,17 +52,38 @@ public:
 
     std::span<const KeySpec> schema() const { return schema_; }
 
+    // Things worth telling the admin that do not stop the tool (a password in a file others can
+    // read). load() fills them; the caller logs them once logging is set up.
+    const std::vector<std::string>& warnings() const { return warnings_; }
+    void warn(std::string message) { warnings_.push_back(std::move(message)); }
+
 private:
     const KeySpec& spec(std::string_view key) const;
     const Value& value(std::string_view key) const;
     std::span<const KeySpec> schema_;
     std::map<std::string, Value, std::less<>> values_;
+    std::vector<std::string> warnings_;
 };
 
 // Reads a TOML file against `schema`. A missing file is an error only when `must_exist` (the
 // user named it); otherwise the defaults are returned. Unknown keys, wrong types and values
 // out of bounds raise ConfigError naming the file, line and key.
+//
+// Secrets: when the schema has `redis_password_file` and it is set, the password is read from
+// that file (one line; a trailing newline is dropped) into `redis_password`, so the password
+// need not sit in the TOML file. Setting both, or an unreadable or empty file, is a
+// ConfigError naming the file. A non-empty password in a file that others can read (the TOML
+// or the password file) adds a warning to Config::warnings().
 Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, bool must_exist);
+
+// The commented TOML file shipped in /etc and printed by `--config-template`: a header naming
+// `tool` and `path`, then every key with its help, type, bounds and default, commented out, so
+// the file as shipped changes nothing and uncommenting one line changes one key.
+std::string config_template(std::span<const KeySpec> schema, std::string_view tool,
+                            std::string_view path);
+
+// A value as TOML writes it (strings quoted and escaped; floats with a decimal point).
+std::string toml_value(const Value& v);
 
 // Markdown table of the keys (name, type, default, help) for the README and `--config-reference`.
 std::string reference_markdown(std::span<const KeySpec> schema);

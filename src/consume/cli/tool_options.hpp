@@ -29,7 +29,8 @@ inline constexpr int kExitUsage = 2;
 std::vector<config::KeySpec> schema_with(std::initializer_list<config::KeySpec> tool_keys);
 
 // Flags every tool has: -c/--config, --host, --port, --db, --stream-prefix, --log-level,
-// --config-reference. Overrides are applied with Config::set, so they are checked like the file.
+// --check-config, --config-reference, --config-template and --man-page. Overrides are applied
+// with Config::set, so they are checked like the file.
 class CommonFlags {
 public:
     CommonFlags(CLI::App& app, std::string default_config);
@@ -38,10 +39,18 @@ public:
     // an error) and applies the command-line overrides. Throws config::ConfigError.
     config::Config load(const std::vector<config::KeySpec>& schema) const;
     bool config_reference() const { return config_reference_; }
+    bool check_config() const { return check_config_; }
+    bool config_template() const { return config_template_; }
+    bool man_page() const { return man_page_; }
+    const CLI::App& app() const { return app_; }
+    const std::string& config_path() const { return config_path_; }
+    const std::string& default_config_path() const { return default_config_; }
 
 private:
     CLI::App& app_;
     std::string config_path_;
+    std::string default_config_;
+    bool check_config_ = false, config_template_ = false, man_page_ = false;
     std::optional<std::string> host_, prefix_, log_level_;
     std::optional<std::int64_t> port_, db_;
     bool config_reference_ = false;
@@ -51,8 +60,9 @@ private:
 // bad command line, with CLI11's message on stderr), or nullopt to go on.
 std::optional<int> parse(CLI::App& app, int argc, char** argv);
 
-// The steps every tool starts with once the command line is parsed: --config-reference, the
-// configuration (errors name file, line and key) and logging. Returns the exit code to leave
+// The steps every tool starts with once the command line is parsed: --man-page,
+// --config-template, --config-reference, the configuration (errors name file, line and key),
+// --check-config, logging, and the configuration's warnings. Returns the exit code to leave
 // with, or nullopt with `cfg` loaded.
 std::optional<int> start(const CommonFlags& flags, const std::vector<config::KeySpec>& schema,
                          const std::string& tool, config::Config& cfg);
