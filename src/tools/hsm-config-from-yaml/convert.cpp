@@ -161,7 +161,7 @@ Result convert(std::string_view yaml, Tool tool, std::string_view source) {
     std::ostringstream out;
     out << "# " << toml_name(tool) << ": converted from " << src << " (the Python version's YAML)\n"
         << "# by hsm-config-from-yaml. Values keep the types the Python version read them with.\n"
-        << "# Every other key and its default: `" << command(tool) << " --config-template`.\n";
+        << "# Every other key and its default: `" << command(tool) << " --config-template`.\n\n";
     if (root.IsNull()) return {out.str(), {}};  // an empty file: all defaults
     if (!root.IsMap()) throw ConvertError(src + ":" + std::to_string(root.Mark().line + 1) +
                                           ": expected `key: value` lines at the top level");
@@ -187,10 +187,8 @@ Result convert(std::string_view yaml, Tool tool, std::string_view source) {
                 for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         const Mapping m = map_key(tool, key, *value);
         if (!m.comment.empty()) {
-            out << "\n# " << m.comment << ".\n";
+            out << "# " << m.comment << ".\n";
             r.notes.push_back(where + ": " + m.comment);
-        } else {
-            out << "\n";
         }
         out << (m.key.empty() ? "# " : "") << toml_key(m.key.empty() ? key : m.key) << " = "
             << toml_text(*value) << "\n";
