@@ -9,7 +9,7 @@
 
 using namespace hsm::test;
 
-TEST_CASE("rpm: rpmbuild -ta on the dist tarball; rpm -qlp shows the layout; -devel builds the example",
+TEST_CASE("rpm: rpmbuild -ta builds the dist tarball, rpm -qlp shows the layout, -devel builds the example",
           "[packaging][rpm]") {
     TempDir dir;
     auto dist = run({std::string(HSM_SOURCE_DIR) + "/scripts/dist.sh", dir.path().string()}, 120s);
