@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the build, tests, benchmarks and demo need (idempotent).
+# Installs the Debian 12 packages the build, tests, benchmarks and demo need (idempotent). rpm,
+# dpkg-dev, file, systemd and python3-yaml are for the packaging tests (rpmbuild, CPack .deb,
+# systemd-analyze, PyYAML as the oracle of the YAML converter).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libhiredis-dev libconcurrentqueue-dev libxxhash-dev libtomlplusplus-dev libspdlog-dev
