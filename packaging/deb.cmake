@@ -3,6 +3,9 @@
 #   cmake --build build-deb && (cd build-deb && cpack -G DEB)
 # gives lustre-hsm-action-stream_<version>_<arch>.deb (tools, unit, /etc conffiles, man pages,
 # docs) and lustre-hsm-action-stream-dev_<version>_<arch>.deb (headers, library, CMake package).
+# The project's default prefix is /usr/local, so the packages are built from a build configured
+# with -DCMAKE_INSTALL_PREFIX=/usr (CPack installs under /usr either way; the prefix decides
+# GNUInstallDirs' multiarch libdir).
 set(CPACK_PACKAGE_NAME ${PROJECT_NAME})
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "lustre-hsm-action-stream")
@@ -12,7 +15,8 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_ALL tools consume-dev)
+# Every install component becomes a package: tools, consume-dev, and python once the Python API
+# installs with COMPONENT python (python3-lustre-hsm-action-stream).
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
@@ -22,6 +26,8 @@ set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_NAME ${PROJECT_NAME}-dev)
 set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_DEPENDS
     "libhiredis-dev, libsimdjson-dev, libspdlog-dev")
 set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-${PROJECT_NAME})
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
 
 # conffiles (dpkg keeps an admin's edits on upgrade, as %config(noreplace) does for the RPM) and
 # the systemd maintainer scripts, generated from the same list of /etc files.
