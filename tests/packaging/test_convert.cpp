@@ -125,6 +125,8 @@ TEST_CASE("convert: what cannot be converted is an error naming the file, line a
                       Catch::Contains("s.yaml:2: key 'mdts'"));
     CHECK_THROWS_WITH(hsm::convert::convert("- a\n- b\n", Tool::Shipper, "s.yaml"), Catch::Contains("s.yaml:1"));
     CHECK_THROWS_WITH(hsm::convert::convert("a: [\n", Tool::Shipper, "s.yaml"), Catch::Contains("invalid YAML"));
+    CHECK_THROWS_WITH(hsm::convert::convert("a: 1\nbig: 99999999999999999999\n", Tool::Shipper, "s.yaml"),
+                      Catch::Contains("s.yaml:2: key 'big'") && Catch::Contains("64-bit"));
     CHECK(hsm::convert::tool_from_filename("/etc/lustre-hsm-action-stream/hsm_stream_tail.yaml") == Tool::Tail);
     CHECK_FALSE(hsm::convert::tool_from_filename("other.yaml").has_value());
 

@@ -50,7 +50,7 @@ std::optional<config::Value> resolve_plain(const std::string& text) {
         try {
             return config::Value{static_cast<std::int64_t>(sign * std::stoll(t, nullptr, base))};
         } catch (const std::out_of_range&) {
-            return config::Value{text};  // too big for TOML's integers: keep the text
+            throw std::out_of_range(text);  // TOML integers are 64-bit; convert() names the key
         }
     }
     if (std::regex_match(text, kFloat)) {
@@ -175,7 +175,12 @@ Result convert(std::string_view yaml, Tool tool, std::string_view source) {
         std::optional<config::Value> value;
         if (node.IsScalar()) {
             // "!" is yaml-cpp's tag for a quoted scalar: always a string, as in PyYAML.
-            value = node.Tag() == "!" ? std::optional<config::Value>(node.Scalar()) : resolve_plain(node.Scalar());
+            try {
+                value = node.Tag() == "!" ? std::optional<config::Value>(node.Scalar()) : resolve_plain(node.Scalar());
+            } catch (const std::out_of_range&) {
+                throw ConvertError(where + ": key '" + key + "': " + node.Scalar() +
+                                   " does not fit a 64-bit integer (TOML's)");
+            }
         }
         if (!value) {
             r.notes.push_back(where + ": key '" + key + "' is null: left out, the default applies");
