@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the build, tests, benchmarks and demo need (idempotent).
+# Installs the Debian 12 packages the build, tests, benchmarks and demo need (idempotent). rpm,
+# dpkg-dev, file, systemd and python3-yaml are for the packaging tests (rpmbuild, CPack .deb,
+# systemd-analyze, PyYAML as the oracle of the YAML converter).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libhiredis-dev libconcurrentqueue-dev libxxhash-dev libtomlplusplus-dev libspdlog-dev
-      libsimdjson-dev libcli11-dev libncurses-dev libsystemd-dev catch2 libbenchmark-dev
+      libsimdjson-dev libcli11-dev libncurses-dev libsystemd-dev libyaml-cpp-dev catch2 libbenchmark-dev
       redis-server redis-tools tmux
-      pybind11-dev python3-dev python3-pytest python3-redis)
+      pybind11-dev python3-dev python3-pytest python3-redis
+      rpm dpkg-dev file systemd python3-yaml)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

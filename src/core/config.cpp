@@ -2,9 +2,12 @@
 // which is what makes "file:line: key" errors possible.
 #include "config.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -171,7 +174,101 @@ std::optional<Value> convert(const toml::node& node, Type type) {
     return std::nullopt;
 }
 
+// "mode 0644" for messages about who can read a file.
+std::string mode_text(mode_t mode) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+    return buf;
+}
+
+bool readable_by_others(const std::filesystem::path& file, mode_t& mode) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return false;
+    mode = st.st_mode;
+    return (st.st_mode & S_IROTH) != 0;
+}
+
+// Bounds as a person writes them: 1000000, not 1e+06.
+std::string bound_text(double d) {
+    if (d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
+    std::ostringstream os;
+    os << d;
+    return os.str();
+}
+
+constexpr std::string_view kPasswordKey = "redis_password";
+constexpr std::string_view kPasswordFileKey = "redis_password_file";
+
+bool schema_has(std::span<const KeySpec> schema, std::string_view key) {
+    for (const auto& k : schema)
+        if (k.name == key) return true;
+    return false;
+}
+
+// Reads redis_password_file into redis_password (see load() in config.hpp).
+void resolve_password_file(Config& cfg, const std::filesystem::path& toml_file) {
+    const std::string& file = cfg.str(kPasswordFileKey);
+    if (file.empty()) return;
+    const std::string where = toml_file.string() + ": key '" + std::string(kPasswordFileKey) + "'";
+    if (!cfg.str(kPasswordKey).empty())
+        throw ConfigError(where + ": set either redis_password or redis_password_file, not both");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError(where + ": cannot read " + file);
+    std::string password;
+    std::getline(in, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.empty()) throw ConfigError(where + ": " + file + " holds no password on its first line");
+    mode_t mode = 0;
+    if (readable_by_others(file, mode))
+        cfg.warn(file + " (redis_password_file) is readable by every user (mode " + mode_text(mode) +
+                 "); chmod 0600 or 0640 it");
+    cfg.set(kPasswordKey, password, where);
+}
+
 }  // namespace
+
+std::string toml_value(const Value& v) {
+    if (!std::holds_alternative<std::string>(v)) return render(v);
+    std::string out = "\"";
+    for (unsigned char c : std::get<std::string>(v)) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+std::string config_template(std::span<const KeySpec> schema, std::string_view tool,
+                            std::string_view path) {
+    std::ostringstream os;
+    os << "# " << path << ": configuration of " << tool << " (TOML).\n"
+       << "# Every key is listed with its default, commented out: as shipped this file changes\n"
+       << "# nothing. Uncomment a line to change that key; check with `" << tool << " --check-config`.\n"
+       << "# Generated from the tool's key table (`" << tool << " --config-template`).\n";
+    for (const auto& k : schema) {
+        os << "\n# " << k.help << "\n# " << type_name(k.type);
+        if ((k.type == Type::Integer || k.type == Type::Float) && (k.min > -1e300 || k.max < 1e300))
+            os << ", " << bound_text(k.min) << " to " << bound_text(k.max);
+        if (std::holds_alternative<std::monostate>(k.default_value)) {
+            os << ", no default\n#" << k.name << " = "
+               << toml_value(k.type == Type::String ? Value{std::string()} : Value{std::int64_t{0}}) << "\n";
+        } else {
+            os << "\n#" << k.name << " = " << toml_value(k.default_value) << "\n";
+        }
+    }
+    return os.str();
+}
 
 Config::Config(std::span<const KeySpec> schema) : schema_(schema) {
     for (const auto& k : schema_)
@@ -299,6 +396,11 @@ Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, 
     }
     std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [line, notice] : found) cfg.add_notice(std::move(notice));
+    mode_t mode = 0;
+    if (schema_has(schema, kPasswordKey) && !cfg.str(kPasswordKey).empty() && readable_by_others(file, mode))
+        cfg.warn(file.string() + " holds redis_password and is readable by every user (mode " +
+                 mode_text(mode) + "); chmod 0600 it, or move the password to redis_password_file");
+    if (schema_has(schema, kPasswordFileKey)) resolve_password_file(cfg, file);
     return cfg;
 }
 

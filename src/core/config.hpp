@@ -65,6 +65,15 @@ public:
     const std::vector<Notice>& notices() const { return notices_; }
     void add_notice(Notice n) { notices_.push_back(std::move(n)); }
 
+    // A warning notice (a password in a file others can read); warnings() lists their texts.
+    void warn(std::string message) { notices_.push_back({true, std::move(message)}); }
+    std::vector<std::string> warnings() const {
+        std::vector<std::string> out;
+        for (const auto& n : notices_)
+            if (n.warning) out.push_back(n.text);
+        return out;
+    }
+
 private:
     const KeySpec& spec(std::string_view key) const;
     const Value& value(std::string_view key) const;
@@ -80,7 +89,22 @@ private:
 // retired Python-version keys, sibling tools' keys) are ignored with a Notice instead. A TOML
 // syntax error on a line that looks like `key = bare words` or `key: value` carries a hint (the
 // habits of YAML files carried over from the Python version).
+//
+// Secrets: when the schema has `redis_password_file` and it is set, the password is read from
+// that file (one line; a trailing newline is dropped) into `redis_password`, so the password
+// need not sit in the TOML file. Setting both, or an unreadable or empty file, is a
+// ConfigError naming the file. A non-empty password in a file that others can read (the TOML
+// or the password file) adds a warning notice.
 Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, bool must_exist);
+
+// The commented TOML file shipped in /etc and printed by `--config-template`: a header naming
+// `tool` and `path`, then every key with its help, type, bounds and default, commented out, so
+// the file as shipped changes nothing and uncommenting one line changes one key.
+std::string config_template(std::span<const KeySpec> schema, std::string_view tool,
+                            std::string_view path);
+
+// A value as TOML writes it (strings quoted and escaped; floats with a decimal point).
+std::string toml_value(const Value& v);
 
 // Markdown table of the keys (name, type, default, help) for the README and `--config-reference`.
 std::string reference_markdown(std::span<const KeySpec> schema);

@@ -14,6 +14,8 @@ const KeySpec kSchema[] = {
     {"redis_db", Type::Integer, std::int64_t{1}, "Redis database number.", 0, 1000000},
     {"redis_username", Type::String, {}, "ACL user for AUTH (Redis 6+); optional."},
     {"redis_password", Type::String, {}, "Password for AUTH; optional."},
+    {"redis_password_file", Type::String, {},
+     "Read the password from this file instead (first line), so it need not sit in this file."},
     {"redis_stream_prefix", Type::String, std::string("hsm:actions"),
      "Streams are named <prefix>:<mdt>."},
     {"mdt_watch_glob", Type::String,

@@ -542,14 +542,28 @@ void Shipper::run_forever() {
     s.gc_enabled = true;
     s.next_reconcile = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(s.config.real("reconcile_interval")));
+    const auto beat = [&] {
+        if (s.options.heartbeat) s.options.heartbeat();
+    };
+    const auto every = std::chrono::duration_cast<Clock::duration>(s.options.heartbeat_every);
     while (!s.stopping) {
         const auto next = Clock::now() + interval;
         if (Clock::now() >= s.next_reconcile)
             run_maintenance();
         else
             run_cycle();
+        beat();  // once per finished cycle: a hung cycle never gets here
         std::unique_lock lock(s.sleep_mutex);
-        s.wake.wait_until(lock, next, [&] { return s.stopping.load(); });
+        // Idle until the next cycle, waking to beat when the supervisor wants it more often.
+        while (!s.stopping && Clock::now() < next) {
+            const auto until = every.count() > 0 ? std::min(next, Clock::now() + every) : next;
+            if (s.wake.wait_until(lock, until, [&] { return s.stopping.load(); })) break;
+            if (every.count() > 0 && Clock::now() < next) {
+                lock.unlock();
+                beat();
+                lock.lock();
+            }
+        }
     }
 }
 

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,6 +38,11 @@ std::string foreign_checkpoint(const std::filesystem::path& path);
 struct RunOptions {
     bool dry_run = false;  // print events as JSON lines; no Redis, no cache writes
     bool one_shot = false;  // --run-once / --maintenance-now: failures are reported, not retried
+    // Liveness for a supervisor (systemd's watchdog): run_forever() calls `heartbeat` on the
+    // coordinator thread after every cycle and, while idle between cycles, at least every
+    // `heartbeat_every`. A cycle that hangs therefore stops the calls. Empty: no heartbeat.
+    std::function<void()> heartbeat;
+    std::chrono::microseconds heartbeat_every{0};
 };
 
 struct CycleSummary {
@@ -65,7 +72,7 @@ public:
     // The GC pass (reconcile + trim) over every MDT this host owns, now. Returns the summary of
     // its last cycle.
     CycleSummary run_maintenance();
-    // Cycles every poll_interval until request_stop().
+    // Cycles every poll_interval until request_stop(), with the heartbeat of RunOptions.
     void run_forever();
     // Thread-safe and async-signal-thread safe: makes the current cycle wind down (bounded by a
     // few seconds) and run_forever() return.

@@ -6,8 +6,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "core/logging.hpp"
 #include "core/version.hpp"
+#include "core/manpage.hpp"
 
 namespace hsm::consume::cli {
 
@@ -21,6 +24,8 @@ std::vector<KeySpec> schema_with(std::initializer_list<KeySpec> tool_keys) {
         {"redis_db", Type::Integer, std::int64_t{1}, "Redis database number (the shipper's default is 1).", 0, 1 << 20},
         {"redis_username", Type::String, std::string(""), "Redis ACL user name; empty: AUTH with the password only."},
         {"redis_password", Type::String, std::string(""), "Redis password; empty: no AUTH."},
+        {"redis_password_file", Type::String, std::string(""),
+         "Read the password from this file instead (first line), so it need not sit in this file."},
         {"redis_stream_prefix", Type::String, std::string("hsm:actions"),
          "Streams read are `<prefix>:<mdt>`, found with SCAN MATCH `<prefix>:*`."},
         log_level_key("warning",
@@ -36,13 +41,14 @@ std::string version_text(std::string_view tool) {
 }
 
 CommonFlags::CommonFlags(CLI::App& app, std::string default_config)
-    : app_(app), config_path_(std::move(default_config)) {
+    : app_(app), config_path_(default_config), default_config_(std::move(default_config)) {
     app.add_option("-c,--config", config_path_, "TOML configuration file")->capture_default_str();
     app.add_option("--host", host_, "Redis server host (overrides redis_host)");
     app.add_option("--port", port_, "Redis server port (overrides redis_port)");
     app.add_option("--db", db_, "Redis database number (overrides redis_db)");
     app.add_option("--stream-prefix", prefix_, "Prefix of the Redis streams (overrides redis_stream_prefix)");
     app.add_option("--log-level", log_level_, "Log level (overrides log_level)");
+    app.add_flag("--check-config", check_config_, "Validate the configuration file and exit");
     app.add_flag("--config-reference", config_reference_,
                  "Print the configuration keys as a Markdown table and exit");
     // The App is named after argv[0] only when parsing starts, hence the deferred text.
@@ -50,6 +56,9 @@ CommonFlags::CommonFlags(CLI::App& app, std::string default_config)
         "--version",
         [&app] { return version_text(std::filesystem::path(app.get_name()).filename().string()); },
         "Print the version and exit");
+    app.add_flag("--config-template", config_template_,
+                 "Print a configuration file with every key commented out at its default, and exit");
+    app.add_flag("--man-page", man_page_, "Print this tool's manual page (roff) and exit");
 }
 
 config::Config CommonFlags::load(const std::vector<KeySpec>& schema) const {
@@ -76,6 +85,14 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 
 std::optional<int> start(const CommonFlags& flags, const std::vector<config::KeySpec>& schema,
                          const std::string& tool, config::Config& cfg) {
+    if (flags.man_page()) {
+        std::cout << manpage::render(flags.app(), {tool, flags.default_config_path(), schema, {}});
+        return 0;
+    }
+    if (flags.config_template()) {
+        std::cout << config::config_template(schema, tool, flags.default_config_path());
+        return 0;
+    }
     if (flags.config_reference()) {
         std::cout << config::reference_markdown(schema);
         return 0;
@@ -85,6 +102,12 @@ std::optional<int> start(const CommonFlags& flags, const std::vector<config::Key
     } catch (const config::ConfigError& e) {
         std::fprintf(stderr, "%s: %s\n", tool.c_str(), e.what());
         return kExitUsage;
+    }
+    if (flags.check_config()) {
+        for (const auto& n : cfg.notices())
+            std::fprintf(stderr, "%s: %s%s\n", tool.c_str(), n.warning ? "warning: " : "", n.text.c_str());
+        std::printf("%s: configuration OK\n", flags.config_path().c_str());
+        return 0;
     }
     if (!setup_logging(cfg.str("log_level"), cfg.str("log_file"), tool)) return kExitUsage;
     log_config_notices(cfg);

@@ -33,8 +33,9 @@ std::vector<config::KeySpec> schema_with(std::initializer_list<config::KeySpec> 
 std::string version_text(std::string_view tool);
 
 // Flags every tool has: -c/--config, --host, --port, --db, --stream-prefix, --log-level,
-// --config-reference, --version. Overrides are applied with Config::set, so they are checked
-// like the file. --version names the executable as it was invoked (argv[0]'s file name).
+// --check-config, --config-reference, --config-template, --man-page and --version. Overrides are
+// applied with Config::set, so they are checked like the file. --version names the executable as
+// it was invoked (argv[0]'s file name).
 class CommonFlags {
 public:
     CommonFlags(CLI::App& app, std::string default_config);
@@ -43,10 +44,18 @@ public:
     // an error) and applies the command-line overrides. Throws config::ConfigError.
     config::Config load(const std::vector<config::KeySpec>& schema) const;
     bool config_reference() const { return config_reference_; }
+    bool check_config() const { return check_config_; }
+    bool config_template() const { return config_template_; }
+    bool man_page() const { return man_page_; }
+    const CLI::App& app() const { return app_; }
+    const std::string& config_path() const { return config_path_; }
+    const std::string& default_config_path() const { return default_config_; }
 
 private:
     CLI::App& app_;
     std::string config_path_;
+    std::string default_config_;
+    bool check_config_ = false, config_template_ = false, man_page_ = false;
     std::optional<std::string> host_, prefix_, log_level_;
     std::optional<std::int64_t> port_, db_;
     bool config_reference_ = false;
@@ -56,8 +65,9 @@ private:
 // kExitUsage on a bad command line, with CLI11's message on stderr), or nullopt to go on.
 std::optional<int> parse(CLI::App& app, int argc, char** argv);
 
-// The steps every tool starts with once the command line is parsed: --config-reference, the
-// configuration (errors name file, line and key) and logging. Returns the exit code to leave
+// The steps every tool starts with once the command line is parsed: --man-page,
+// --config-template, --config-reference, the configuration (errors name file, line and key),
+// --check-config, logging, and the configuration's warnings. Returns the exit code to leave
 // with, or nullopt with `cfg` loaded.
 std::optional<int> start(const CommonFlags& flags, const std::vector<config::KeySpec>& schema,
                          const std::string& tool, config::Config& cfg);

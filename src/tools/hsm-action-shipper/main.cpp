@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -14,6 +16,7 @@
 
 #include "core/logging.hpp"
 #include "core/version.hpp"
+#include "core/manpage.hpp"
 #include "shipper/shipper.hpp"
 
 namespace {
@@ -22,11 +25,18 @@ namespace {
 // Python version used; the consumer tools share it).
 constexpr int kExitConfig = 2;
 
+constexpr const char* kManNotes =
+    "Run by systemd as hsm-action-shipper.service (Type=notify, with a watchdog fed once per cycle) "
+    "on every Lustre MDS. It reads each MDT's hsm/actions file in debugfs (root only), ships every "
+    "new, changed or vanished action to the Redis stream <prefix>:<mdt>, and keeps a checkpoint of "
+    "what Redis acknowledged in /var/cache/hsm-action-shipper, so a restart ships nothing twice. "
+    "Logs go to the journal: journalctl -u hsm-action-shipper -f.";
+
 struct Args {
     std::string config_path = hsm::shipper::kDefaultConfigPath;
     bool config_given = false;
     bool run_once = false, maintenance_now = false, dry_run = false, check_config = false;
-    bool version = false, reference = false;
+    bool version = false, reference = false, config_template = false, man_page = false;
 };
 
 // Blocks SIGINT/SIGTERM in every thread and lets this one take them: the first asks the shipper
@@ -55,6 +65,9 @@ int main(int argc, char** argv) {
     app.add_flag("--check-config", a.check_config, "Validate the configuration and exit");
     app.add_flag("--version", a.version, "Print the version and exit");
     app.add_flag("--config-reference", a.reference, "Print the configuration keys as Markdown");
+    app.add_flag("--config-template", a.config_template,
+                 "Print a configuration file with every key commented out at its default, and exit");
+    app.add_flag("--man-page", a.man_page, "Print this tool's manual page (roff) and exit");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -66,6 +79,20 @@ int main(int argc, char** argv) {
     a.config_given = c->count() > 0;
     if (a.version) {
         std::printf("hsm-action-shipper %s\n", hsm::kVersion);
+        return 0;
+    }
+    if (a.man_page) {
+        std::fputs(hsm::manpage::render(app, {"hsm-action-shipper", hsm::shipper::kDefaultConfigPath,
+                                              hsm::shipper::config_schema(), kManNotes})
+                       .c_str(),
+                   stdout);
+        return 0;
+    }
+    if (a.config_template) {
+        std::fputs(hsm::config::config_template(hsm::shipper::config_schema(), "hsm-action-shipper",
+                                                hsm::shipper::kDefaultConfigPath)
+                       .c_str(),
+                   stdout);
         return 0;
     }
     if (a.reference) {
@@ -97,7 +124,15 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
     const bool one_shot = a.run_once || a.maintenance_now || a.dry_run;
-    hsm::shipper::Shipper shipper(cfg, {a.dry_run, one_shot});
+    hsm::shipper::RunOptions options{a.dry_run, one_shot, {}, {}};
+    std::uint64_t watchdog_usec = 0;
+    if (!one_shot && sd_watchdog_enabled(0, &watchdog_usec) > 0) {
+        // systemd restarts us when WATCHDOG=1 stops for WatchdogSec: feed at half that while
+        // idle; each finished cycle feeds too, so only a hung cycle starves it.
+        options.heartbeat = [] { sd_notify(0, "WATCHDOG=1"); };
+        options.heartbeat_every = std::chrono::microseconds(watchdog_usec / 2);
+    }
+    hsm::shipper::Shipper shipper(cfg, options);
     std::string error;
     if (!shipper.start(one_shot, error)) {
         spdlog::critical("{}", error);

@@ -14,9 +14,11 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/version.hpp"
+#include "core/manpage.hpp"
 #include "sim/simulator.hpp"
 
 namespace {
@@ -100,12 +102,26 @@ void declare(CLI::App& app, Options& o, double& rate, std::uint64_t& ticks) {
                          "Print the version and exit");
 }
 
+constexpr const char* kManNotes =
+    "For demos and tests: it writes MDT directories shaped like a Lustre MDS's debugfs "
+    "(<root>/<fsname>-MDTnnnn/hsm/actions), whose records start, progress, finish and vanish as the "
+    "kernel's do. Point the shipper's mdt_watch_glob at the tree to exercise the whole pipeline "
+    "without Lustre.";
+
 // Returns the exit status when the program should stop now (help shown, bad arguments).
 std::optional<int> parse(int argc, char** argv, Options& o) {
     CLI::App app{"Simulate Lustre MDTs' hsm/actions files: a live, changing fake MDT tree"};
     double rate = -1;
     std::uint64_t ticks = 0;
     declare(app, o, rate, ticks);
+    bool man_page = false;
+    app.add_flag("--man-page", man_page, "Print this tool's manual page (roff) and exit");
+    // Before parsing: the page must not need --root.
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--man-page") {
+            std::fputs(hsm::manpage::render(app, {"hsm-action-simulate", {}, {}, kManNotes}).c_str(), stdout);
+            return 0;
+        }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,48 @@
+# CPack: the .deb packages for Debian and Ubuntu sites, with the RPM's layout.
+#   cmake -S . -B build-deb -DCMAKE_INSTALL_PREFIX=/usr -DHSM_BUILD_TESTS=OFF -DHSM_BUILD_BENCH=OFF
+#   cmake --build build-deb && (cd build-deb && cpack -G DEB)
+# gives lustre-hsm-action-stream_<version>_<arch>.deb (tools, unit, /etc conffiles, man pages,
+# docs) and lustre-hsm-action-stream-dev_<version>_<arch>.deb (headers, library, CMake package).
+# The project's default prefix is /usr/local, so the packages are built from a build configured
+# with -DCMAKE_INSTALL_PREFIX=/usr (CPack installs under /usr either way; the prefix decides
+# GNUInstallDirs' multiarch libdir).
+set(CPACK_PACKAGE_NAME ${PROJECT_NAME})
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VENDOR "lustre-hsm-action-stream")
+set(CPACK_PACKAGE_CONTACT "lustre-hsm-action-stream maintainers <root@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "Lustre HSM hsm/actions logs to per-MDT Redis streams, with monitoring tools")
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+# Every install component becomes a package: tools, consume-dev, and python once the Python API
+# installs with COMPONENT python (python3-lustre-hsm-action-stream).
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ${PROJECT_NAME})
+set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_NAME ${PROJECT_NAME}-dev)
+set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_DEPENDS
+    "libhiredis-dev, libsimdjson-dev, libspdlog-dev")
+set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-${PROJECT_NAME})
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+
+# conffiles (dpkg keeps an admin's edits on upgrade, as %config(noreplace) does for the RPM) and
+# the systemd maintainer scripts, generated from the same list of /etc files.
+set(deb_dir ${CMAKE_CURRENT_BINARY_DIR}/deb)
+set(conffiles "")
+foreach(f ${generated_configs})
+  get_filename_component(name ${f} NAME)
+  string(APPEND conffiles "${HSM_CONFIG_DIR}/${name}\n")
+endforeach()
+file(WRITE ${deb_dir}/conffiles "${conffiles}")
+foreach(script postinst prerm postrm)
+  configure_file(${CMAKE_CURRENT_SOURCE_DIR}/deb/${script} ${deb_dir}/${script} @ONLY
+                 FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                                  WORLD_READ WORLD_EXECUTE)
+endforeach()
+set(CPACK_DEBIAN_TOOLS_PACKAGE_CONTROL_EXTRA
+    ${deb_dir}/conffiles ${deb_dir}/postinst ${deb_dir}/prerm ${deb_dir}/postrm)
+include(CPack)

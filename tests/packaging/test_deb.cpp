@@ -1,0 +1,75 @@
+// The .deb: CPack from this build, extracted into a scratch root (dpkg-deb -x, as dpkg would
+// unpack it), with the spec's layout, the /etc files as conffiles, the maintainer scripts, and
+// the shipped configs accepted by the packaged tools.
+#include <catch2/catch.hpp>
+
+#include "install_support.hpp"
+
+using namespace hsm::test;
+
+namespace {
+
+fs::path find_deb(const fs::path& dir, const std::string& package) {
+    const std::string prefix = package + "_" + HSM_VERSION + "_";
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().filename().string().rfind(prefix, 0) == 0 && e.path().extension() == ".deb") return e.path();
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and the configs pass --check-config",
+          "[packaging][deb]") {
+    TempDir dir;
+    auto cpack = run({"/usr/bin/cpack", "--config", std::string(HSM_BUILD_DIR) + "/CPackConfig.cmake", "-G", "DEB",
+                      "-B", (dir / "out").string()}, 600s);
+    INFO(cpack.out << cpack.err);
+    REQUIRE(cpack.exit_code == 0);
+    const fs::path main_deb = find_deb(dir / "out", "lustre-hsm-action-stream");
+    const fs::path dev_deb = find_deb(dir / "out", "lustre-hsm-action-stream-dev");
+    REQUIRE(!main_deb.empty());
+    REQUIRE(!dev_deb.empty());
+
+    const fs::path root = dir / "root";
+    for (const auto& deb : {main_deb, dev_deb}) {
+        auto x = run({"/usr/bin/dpkg-deb", "-x", deb.string(), root.string()}, 60s);
+        INFO(x.err);
+        REQUIRE(x.exit_code == 0);
+    }
+    // The multiarch libdir is the build's own: find where the library went.
+    std::string libdir = "lib";
+    for (const auto& e : fs::recursive_directory_iterator(root / "usr"))
+        if (e.path().filename() == "libhsm_consume.a")
+            libdir = fs::relative(e.path().parent_path(), root / "usr").string();
+    for (const auto& f : spec_files(libdir)) {
+        INFO(f.path);
+        CHECK(exists_glob(root, f.path));
+    }
+
+    // conffiles: exactly the four /etc files; maintainer scripts present.
+    auto ctl = run({"/usr/bin/dpkg-deb", "-e", main_deb.string(), (dir / "control").string()}, 60s);
+    REQUIRE(ctl.exit_code == 0);
+    const std::string conffiles = read_file(dir / "control/conffiles");
+    for (const auto& t : tool_configs())
+        CHECK(conffiles.find("/etc/lustre-hsm-action-stream/" + t.config + "\n") != std::string::npos);
+    CHECK(lines(conffiles).size() == tool_configs().size());
+    for (const auto& [script, names] : std::map<std::string, std::string>{
+             {"postinst", "try-restart hsm-action-shipper.service"},
+             {"prerm", "stop hsm-action-shipper.service"},
+             {"postrm", "rm -rf /var/cache/hsm-action-shipper"}}) {
+        INFO(script);
+        CHECK(read_file(dir / "control" / script).find(names) != std::string::npos);
+        CHECK((fs::status(dir / "control" / script).permissions() & fs::perms::owner_exec) != fs::perms::none);
+    }
+    auto depends = run({"/usr/bin/dpkg-deb", "-f", main_deb.string(), "Depends"}, 60s);
+    CHECK(depends.out.find("libhiredis") != std::string::npos);  // from dpkg-shlibdeps
+
+    for (const auto& t : tool_configs()) {
+        const fs::path conf = root / "etc/lustre-hsm-action-stream" / t.config;
+        auto r = run({(root / "usr" / t.dir / t.tool).string(), "--check-config", "-c", conf.string()}, 30s);
+        INFO(t.tool << ": " << r.out << r.err);
+        CHECK(r.exit_code == 0);
+    }
+    const std::string unit = read_file(root / "usr/lib/systemd/system/hsm-action-shipper.service");
+    CHECK(unit.find("\nExecStart=/usr/sbin/hsm-action-shipper ") != std::string::npos);
+}
