@@ -39,14 +39,35 @@ TEST_CASE("rpm: rpmbuild -ta builds the dist tarball, rpm -qlp shows the layout,
     INFO(build.out.substr(build.out.size() > 4000 ? build.out.size() - 4000 : 0) << build.err);
     REQUIRE(build.exit_code == 0);
 
-    fs::path main_rpm, devel_rpm;
+    fs::path main_rpm, devel_rpm, python_rpm;
     for (const auto& e : fs::recursive_directory_iterator(top / "RPMS")) {
         const std::string f = e.path().filename().string();
         if (f.rfind(name + "-1", 0) == 0) main_rpm = e.path();
         if (f.rfind(std::string("lustre-hsm-action-stream-devel-") + HSM_VERSION, 0) == 0) devel_rpm = e.path();
+        if (f.rfind(std::string("python3-lustre-hsm-action-stream-") + HSM_VERSION, 0) == 0) python_rpm = e.path();
     }
     REQUIRE(!main_rpm.empty());
     REQUIRE(!devel_rpm.empty());
+    REQUIRE(!python_rpm.empty());
+
+    // The Python subpackage: the module, its stubs, importable from where the package put it.
+    const std::string py_files = run({"/usr/bin/rpm", "-qlp", python_rpm.string()}, 60s).out;
+    INFO(py_files);
+    for (const char* f : {"/lustre_hsm_action_stream/consumer.py\n", "/lustre_hsm_action_stream/consumer.pyi\n",
+                          "/lustre_hsm_action_stream/__init__.py\n", "/lustre_hsm_action_stream/_consumer."})
+        CHECK(py_files.find(f) != std::string::npos);
+    const fs::path pyroot = dir / "python";
+    fs::create_directories(pyroot);
+    REQUIRE(run({"/bin/sh", "-c", "rpm2archive - < '" + python_rpm.string() + "' | tar -xzf - -C '" + pyroot.string() + "'"},
+                120s).exit_code == 0);
+    fs::path pkg_parent;
+    for (const auto& e : fs::recursive_directory_iterator(pyroot))
+        if (e.path().filename() == "consumer.py") pkg_parent = e.path().parent_path().parent_path();
+    REQUIRE(!pkg_parent.empty());
+    auto import = run({"/usr/bin/python3", "-c", "from lustre_hsm_action_stream.consumer import StreamReader; print('ok')"},
+                      60s, {{"PYTHONPATH", pkg_parent.string()}});
+    INFO(import.err);
+    CHECK(import.out == "ok\n");
 
     const std::string files = run({"/usr/bin/rpm", "-qlp", main_rpm.string()}, 60s).out;
     INFO(files);

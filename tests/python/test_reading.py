@@ -82,9 +82,19 @@ def test_live_state_counts_and_oldest(redis_server, shipper):
                            ("elm-MDT0001", "ARCHIVE", "FAILED"): 1}
     assert live.events_applied == n == 6  # 4 NEW, 1 UPDATE, 1 PURGED
     assert live.last_id == "%d-%d" % max(ids)  # the newest entry applied, of any stream
-    # Record 1 (first entry of MDT0000) is purged: the oldest live one is the earliest of the rest.
-    oldest_candidates = [int(i.split("-")[0]) for k in ("hsm:actions:elm-MDT0000", "hsm:actions:elm-MDT0001")
-                         for i, d in redis_server.entries(k) if d["event_type"] == "NEW" and d["rec_idx"] != 1]
+    # Record 1 (first entry of MDT0000) is purged: the oldest live one is the earliest of the rest,
+    # each seen since its newest event's first_seen (seconds; UPDATEs carry it, since compaction
+    # may delete the NEW) or else since its NEW's entry ID.
+    since = {}
+    for k in ("hsm:actions:elm-MDT0000", "hsm:actions:elm-MDT0001"):
+        for i, d in redis_server.entries(k):
+            key = (d["mdt"], d["cat_idx"], d["rec_idx"])
+            if d["event_type"] == "PURGED":
+                since.pop(key, None)
+            else:
+                since[key] = d["first_seen"] * 1000 if "first_seen" in d else int(i.split("-")[0])
+    oldest_candidates = list(since.values())
+    assert len(oldest_candidates) == 3
     assert live.oldest_live_ms == min(oldest_candidates)
 
 

@@ -99,11 +99,14 @@ TEST_CASE("suite: one configuration file shared by every tool", "[tools][suite][
         {"redis_host", "\"127.0.0.1\""}, {"redis_stream_prefix", "\"hsm:actions\""}, {"redis_port", std::to_string(free_port())}, {"redis_db", "1"},
         {"log_level", "\"INFO\""},       {"mountpoint", "\"/lustre\""},               {"interval", "2"},
         {"poll_interval", "20"},         {"use_approximate_trimming", "true"},         {"float_fields", "false"},
+        {"refresh_long_lived", "false"},
         {"mdt_watch_glob", "\"" + (dir / "none" / "*").string() + "\""},
         {"cache_path", "\"" + (dir / "state.bin").string() + "\""},
     };
     for (const auto& key : all) {
-        if (key == "log_file" || key == "redis_username" || key == "redis_password") continue;
+        if (key == "log_file" || key == "redis_username" || key == "redis_password" ||
+            key == "redis_password_file")
+            continue;
         text += key + " = " + (values.count(key) ? values[key] : std::string("1")) + "\n";
     }
     write_file(dir / "shared.toml", text);
