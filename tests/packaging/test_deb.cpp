@@ -70,6 +70,25 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
         INFO(t.tool << ": " << r.out << r.err);
         CHECK(r.exit_code == 0);
     }
+#if HSM_WITH_PYTHON
+    // The Python API's package (the build has the module): unpacked, it imports with Debian's python3.
+    const fs::path py_deb = find_deb(dir / "out", "python3-lustre-hsm-action-stream");
+    REQUIRE(!py_deb.empty());
+    const fs::path pyroot = dir / "pyroot";
+    REQUIRE(run({"/usr/bin/dpkg-deb", "-x", py_deb.string(), pyroot.string()}, 60s).exit_code == 0);
+    // Where depends on the build's prefix (/usr/lib/python3/dist-packages for the README's
+    // -DCMAKE_INSTALL_PREFIX=/usr build; this test build's prefix may differ).
+    fs::path pkg;
+    for (const auto& e : fs::recursive_directory_iterator(pyroot))
+        if (e.path().filename() == "consumer.py") pkg = e.path().parent_path();
+    REQUIRE(!pkg.empty());
+    CHECK(pkg.filename() == "lustre_hsm_action_stream");
+    CHECK(fs::exists(pkg / "consumer.pyi"));
+    auto import = run({"/usr/bin/python3", "-c", "from lustre_hsm_action_stream.consumer import StreamReader; print('ok')"},
+                      60s, {{"PYTHONPATH", pkg.parent_path().string()}});
+    INFO(import.err);
+    CHECK(import.out == "ok\n");
+#endif
     const std::string unit = read_file(root / "usr/lib/systemd/system/hsm-action-shipper.service");
     CHECK(unit.find("\nExecStart=/usr/sbin/hsm-action-shipper ") != std::string::npos);
 }

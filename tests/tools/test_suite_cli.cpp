@@ -16,7 +16,7 @@ using namespace hsm::test;
 namespace {
 
 const char* const kTools[] = {"hsm-action-shipper", "hsm-action-top", "hsm-stream-tail", "hsm-stream-stats",
-                              "hsm-action-simulate"};
+                              "hsm-action-simulate", "hsm-config-from-yaml"};
 const char* const kConfigTools[] = {"hsm-action-shipper", "hsm-action-top", "hsm-stream-tail", "hsm-stream-stats"};
 
 // The keys a tool's --config-reference lists.

@@ -17,6 +17,7 @@
 
 #include "convert.hpp"
 #include "core/manpage.hpp"
+#include "core/version.hpp"
 
 namespace {
 
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     app.add_option("--tool", tool_name, "shipper, stats, tail or top (default: from the YAML file name)");
     app.add_flag("--force", force, "Replace the --output file if it exists");
     app.add_flag("--man-page", man_page, "Print this tool's manual page (roff) and exit");
+    app.set_version_flag("--version", std::string(kTool) + " " + hsm::kVersion, "Print the version and exit");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
