@@ -40,6 +40,11 @@ public:
     // Connects now, retrying until `timeout`; for --run-once's "Redis must be reachable".
     bool connect_within(std::chrono::milliseconds timeout, std::string& error);
     bool connected() const { return connected_.load(std::memory_order_relaxed); }
+    // Thread-safe. Asks the publisher thread to open a fresh connection before its next batch,
+    // ignoring its backoff: the coordinator calls it when its own connection just came back, so
+    // the first XADDs after an outage or a Redis restart do not go down a dead connection, and
+    // the publisher is ready when the coordinator is.
+    void reconnect_soon() { reconnect_.store(true, std::memory_order_relaxed); }
 
 private:
     void run();
@@ -55,6 +60,7 @@ private:
     RedisConnection redis_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> connected_{false};
+    std::atomic<bool> reconnect_{false};
     std::thread thread_;
     std::string json_;  // reused encode buffers
     std::string resp_;

@@ -122,6 +122,9 @@ void Publisher::run() {
         std::vector<Event> next(std::make_move_iterator(slots.begin()),
                                 std::make_move_iterator(slots.begin() + static_cast<long>(n)));
         const std::uint64_t reconnects_before = redis_.reconnects();
+        // Only between batches: replies of a batch in flight belong to the old connection.
+        if (in_flight.empty() && !options_.dry_run && reconnect_.exchange(false, std::memory_order_relaxed))
+            connected_ = redis_.connect();
         bool sent = false;
         if (!next.empty()) {
             if (options_.dry_run) print(next);

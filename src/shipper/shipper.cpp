@@ -94,6 +94,7 @@ struct Shipper::Impl {
 
     void update_mdts(const std::vector<ingest::MdtFile>& files);
     std::size_t verify_streams();
+    bool probe_redis();
     bool reseed_from_stream(std::uint32_t slot, bool rebuild);
     std::size_t apply_gc_findings(bool wait_for_all);
     void post_gc_jobs();
@@ -139,10 +140,16 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
 // Returns how many MDTs cannot be shipped this cycle.
 std::size_t Shipper::Impl::verify_streams() {
     if (options.dry_run) return 0;
+    probe_redis();
     std::size_t blocked = 0;
     for (auto& [slot, reader] : readers) {
         MdtState& mdt = state.at(slot);
-        const gc::StreamCheck check = gc::check_stream(admin, key_of(slot), mdt);
+        const bool was_connected = admin.connected();
+        gc::StreamCheck check = gc::check_stream(admin, key_of(slot), mdt);
+        // A connection that went stale while idle (Redis restarted, or hung and came back)
+        // fails on its first command; one fresh attempt now, not a cycle later.
+        if (check.verdict == gc::StreamVerdict::Unreachable && was_connected && probe_redis())
+            check = gc::check_stream(admin, key_of(slot), mdt);
         switch (check.verdict) {
             case gc::StreamVerdict::Consistent:
                 mdt.stream_verified = true;
@@ -172,6 +179,22 @@ std::size_t Shipper::Impl::verify_streams() {
     return blocked;
 }
 
+// The coordinator tries its connection once per cycle, whatever the connection's backoff says:
+// one attempt per poll interval cannot storm Redis, and a Redis that answers again (after a
+// restart, an outage or a long SIGSTOP) is noticed within one poll interval, not after a backoff
+// that grew to 30 s while it was away. When the connection (re)opens, the publisher is told to
+// reconnect before its next batch, so the cycle's XADDs do not go down its dead connection.
+// Returns whether the connection was (re)opened now.
+bool Shipper::Impl::probe_redis() {
+    if (admin.connected()) {
+        if (!publisher.connected()) publisher.reconnect_soon();
+        return false;
+    }
+    if (!admin.connect()) return false;
+    publisher.reconnect_soon();
+    return true;
+}
+
 bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
     apply_gc_findings(true);  // no trim may run under the replay
     gc::ReplayResult replay = gc::replay_stream(admin, key_of(slot), state.at(slot).name());
@@ -184,7 +207,8 @@ bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
                  replay.live.size(), replay.entries);
     replay.live.newest_written = replay.last_id;
     replay.live.stream_verified = true;
-    replay.live.repairing = rebuild;
+    // A rebuild not yet acknowledged stays a rebuild through a takeover of the half-rebuilt stream.
+    replay.live.repairing = rebuild || state.at(slot).repairing;
     state.at(slot) = std::move(replay.live);
     diff.differ().dirty = true;
     return true;
@@ -403,7 +427,11 @@ CycleSummary Shipper::run_cycle() {
     sum.unshipped_mdts = s.verify_streams();
     s.read_all(static_cast<std::int64_t>(std::time(nullptr)));
     sum.failed = s.flush();
-    for (auto& [slot, reader] : s.readers) s.state.at(slot).repairing = false;
+    // A repair stays a repair until Redis acknowledged it: events of a rebuild that failed (the
+    // publisher found Redis gone again) go out next cycle still tagged "source": "maintenance".
+    if (sum.failed == 0)
+        for (auto& [slot, reader] : s.readers)
+            if (s.state.at(slot).stream_verified) s.state.at(slot).repairing = false;
     sum.checkpoint_ok = s.checkpoint();
     s.post_gc_jobs();
     sum.mdts = s.readers.size();
