@@ -45,6 +45,15 @@ public:
     // the first XADDs after an outage or a Redis restart do not go down a dead connection, and
     // the publisher is ready when the coordinator is.
     void reconnect_soon() { reconnect_.store(true, std::memory_order_relaxed); }
+    // Thread-safe. The CLIENT ID of a connection that failed with XADDs in flight, 0 if none.
+    // Redis may still execute what that connection sent (a hung server that resumes reads its
+    // buffered commands, possibly after our next stream check); the coordinator kills it with
+    // CLIENT KILL ID before checking the streams, so everything it will ever write is visible
+    // to the check, then calls forget_stale_client(id).
+    long long stale_client() const { return stale_client_.load(std::memory_order_relaxed); }
+    void forget_stale_client(long long id) {
+        stale_client_.compare_exchange_strong(id, 0, std::memory_order_relaxed);
+    }
 
 private:
     void run();
@@ -61,6 +70,9 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<bool> connected_{false};
     std::atomic<bool> reconnect_{false};
+    std::atomic<long long> stale_client_{0};
+    long long client_id_ = 0;  // CLIENT ID of the current connection, 0 until asked
+    std::uint64_t client_id_reconnects_ = 0;  // redis_.reconnects() when client_id_ was asked
     std::thread thread_;
     std::string json_;  // reused encode buffers
     std::string resp_;

@@ -78,6 +78,16 @@ bool Publisher::send(const std::vector<Event>& batch) {
         connected_ = false;
         return false;
     }
+    if (client_id_ == 0 || redis_.reconnects() != client_id_reconnects_) {
+        // Asked once per connection: what to kill if this connection fails with XADDs in flight.
+        Reply id = redis_.command({"CLIENT", "ID"});
+        if (!id) {
+            connected_ = false;
+            return false;
+        }
+        client_id_ = id->type == REDIS_REPLY_INTEGER ? id->integer : -1;  // -1: refused (ACL)
+        client_id_reconnects_ = redis_.reconnects();
+    }
     resp_.clear();
     for (const Event& e : batch) {
         json_.clear();
@@ -100,6 +110,8 @@ void Publisher::read_replies(std::vector<Event>& batch) {
         Reply r = redis_.read_reply();
         if (!r) {
             connected_ = false;
+            if (client_id_ > 0) stale_client_.store(client_id_, std::memory_order_relaxed);
+            client_id_ = 0;
             return;
         }
         if (r->type == REDIS_REPLY_STRING && StreamId::parse({r->str, r->len}, e.id)) continue;
@@ -124,7 +136,7 @@ void Publisher::run() {
         const std::uint64_t reconnects_before = redis_.reconnects();
         // Only between batches: replies of a batch in flight belong to the old connection.
         if (in_flight.empty() && !options_.dry_run && reconnect_.exchange(false, std::memory_order_relaxed))
-            connected_ = redis_.connect();
+            connected_ = redis_.connect(), client_id_ = 0;
         bool sent = false;
         if (!next.empty()) {
             if (options_.dry_run) print(next);

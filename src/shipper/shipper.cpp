@@ -7,6 +7,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -91,10 +92,15 @@ struct Shipper::Impl {
     std::mutex sleep_mutex;  // only for the sleep between cycles, never on the data path
     std::condition_variable wake;
     bool started = false;
+    // MDTs whose stream could not be checked this cycle (Redis unreachable): not read. A check
+    // that fails says nothing about what XADDs sent before it will still land, so shipping on
+    // the last verdict could duplicate them.
+    std::set<std::uint32_t> unchecked;
 
     void update_mdts(const std::vector<ingest::MdtFile>& files);
     std::size_t verify_streams();
     bool probe_redis();
+    void kill_stale_publisher();
     bool reseed_from_stream(std::uint32_t slot, bool rebuild);
     std::size_t apply_gc_findings(bool wait_for_all);
     void post_gc_jobs();
@@ -139,8 +145,10 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
 // rebuilt. Either way the diff then ships only the difference to the file.
 // Returns how many MDTs cannot be shipped this cycle.
 std::size_t Shipper::Impl::verify_streams() {
+    unchecked.clear();
     if (options.dry_run) return 0;
     probe_redis();
+    kill_stale_publisher();
     std::size_t blocked = 0;
     for (auto& [slot, reader] : readers) {
         MdtState& mdt = state.at(slot);
@@ -157,6 +165,7 @@ std::size_t Shipper::Impl::verify_streams() {
             case gc::StreamVerdict::Unreachable:
                 spdlog::warn("{}: cannot check {} (redis unreachable); not shipping until it can",
                              mdt.name(), key_of(slot));
+                unchecked.insert(slot);
                 break;
             case gc::StreamVerdict::Unusable:
                 spdlog::error("{}: redis refuses {}: {}; not shipping this MDT", mdt.name(),
@@ -174,7 +183,7 @@ std::size_t Shipper::Impl::verify_streams() {
                 if (reseed_from_stream(slot, true)) counters.rebuilds.fetch_add(1, std::memory_order_relaxed);
                 break;
         }
-        blocked += !mdt.stream_verified;
+        blocked += !mdt.stream_verified || unchecked.count(slot);
     }
     return blocked;
 }
@@ -193,6 +202,22 @@ bool Shipper::Impl::probe_redis() {
     if (!admin.connect()) return false;
     publisher.reconnect_soon();
     return true;
+}
+
+// XADDs the publisher sent on a connection that then failed were not committed, and are shipped
+// again; but a Redis that was hung (SIGSTOP, swapping) executes them when it resumes, maybe after
+// this cycle's stream check said "consistent": duplicates. Killing that connection first makes
+// Redis drop whatever it had not executed yet, so the check sees all it ever will from it.
+void Shipper::Impl::kill_stale_publisher() {
+    const long long id = publisher.stale_client();
+    if (id == 0 || !admin.connected()) return;
+    Reply r = admin.command({"CLIENT", "KILL", "ID", std::to_string(id)});
+    if (!r) return;  // unreachable again: next cycle
+    // An error is "No such client" (it is gone: nothing left to execute) or an ACL refusal
+    // (nothing we can do; the takeover check still catches what landed before it).
+    if (r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).find("No such client") == std::string_view::npos)
+        spdlog::debug("CLIENT KILL ID {} refused: {}", id, std::string_view(r->str, r->len));
+    publisher.forget_stale_client(id);
 }
 
 bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
@@ -335,7 +360,7 @@ void Shipper::Impl::read_all(std::int64_t now) {
     // state the stream may contradict could ship a storm of NEWs the moment Redis answers.
     std::size_t open_passes = 0;
     for (auto& [slot, reader] : readers) {
-        if (!options.dry_run && !state.at(slot).stream_verified) continue;
+        if (!options.dry_run && (!state.at(slot).stream_verified || unchecked.count(slot))) continue;
         launch(reader.get(), 1);
         ++open_passes;
     }
@@ -431,7 +456,7 @@ CycleSummary Shipper::run_cycle() {
     // publisher found Redis gone again) go out next cycle still tagged "source": "maintenance".
     if (sum.failed == 0)
         for (auto& [slot, reader] : s.readers)
-            if (s.state.at(slot).stream_verified) s.state.at(slot).repairing = false;
+            if (s.state.at(slot).stream_verified && !s.unchecked.count(slot)) s.state.at(slot).repairing = false;
     sum.checkpoint_ok = s.checkpoint();
     s.post_gc_jobs();
     sum.mdts = s.readers.size();
