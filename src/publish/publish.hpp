@@ -28,6 +28,9 @@ struct PublisherOptions {
     // Print each event's JSON on stdout instead of sending it; nothing is acknowledged, so
     // nothing is committed.
     bool dry_run = false;
+    // Added to every shipped event as "host" (an added field, which the wire format allows), so
+    // a shipper that finds someone else writing its stream can name the other host. Empty: none.
+    std::string host;
 };
 
 class Publisher {
@@ -76,6 +79,7 @@ private:
     std::thread thread_;
     std::string json_;  // reused encode buffers
     std::string resp_;
+    std::string host_field_;  // `,"host":"<name>"}`, replacing each event's closing brace
     std::unordered_map<std::string, std::string> keys_;  // MDT -> stream key
 };
 

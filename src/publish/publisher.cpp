@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/json.hpp"
 #include "publish/publish.hpp"
 
 namespace hsm::publish {
@@ -27,7 +28,13 @@ void append_bulk(std::string& out, std::string_view s) {
 
 Publisher::Publisher(PublisherOptions options, EventQueue& in, DiffInbox& acks,
                      PipelineCounters& counters)
-    : options_(std::move(options)), in_(in), acks_(acks), counters_(counters), redis_(options_.endpoint) {}
+    : options_(std::move(options)), in_(in), acks_(acks), counters_(counters), redis_(options_.endpoint) {
+    if (!options_.host.empty()) {
+        host_field_ = ",\"host\":";
+        json::append_string(host_field_, options_.host);
+        host_field_.push_back('}');
+    }
+}
 
 Publisher::~Publisher() { stop(); }
 
@@ -92,6 +99,10 @@ bool Publisher::send(const std::vector<Event>& batch) {
     for (const Event& e : batch) {
         json_.clear();
         encode_event(e, json_);
+        if (!host_field_.empty()) {
+            json_.pop_back();  // the closing brace
+            json_.append(host_field_);
+        }
         resp_.append("*5\r\n$4\r\nXADD\r\n");
         append_bulk(resp_, key_for(e.mdt));
         resp_.append("$1\r\n*\r\n$4\r\ndata\r\n");

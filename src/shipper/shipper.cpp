@@ -1,12 +1,14 @@
 // Shipper::Impl: the cycle coordinator. It owns the state between cycles, starts one reader
 // thread per MDT per pass, and waits on the diff thread's reports; the stage threads do the work.
 #include <malloc.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -34,6 +36,12 @@ constexpr auto kRedisIoTimeout = 2s;
 constexpr std::uint64_t kTrimHeapAfterEvents = 10'000;
 // --run-once gives Redis this long to answer before failing.
 constexpr auto kRunOnceConnectTimeout = 10s;
+// A second takeover within this many cycles of the last means another shipper writes the stream
+// at the same time (a failover takes over once). Also the least a standing-by host waits for
+// quiet before it ships again: two cycles would race a slow writer's next cycle.
+constexpr std::uint32_t kConcurrentWriterCycles = 10;
+// A host that keeps colliding on one MDT warns again only after this many cycles.
+constexpr std::uint32_t kStandbyWarnEveryCycles = 1000;
 }  // namespace
 
 struct Shipper::Impl {
@@ -59,8 +67,15 @@ struct Shipper::Impl {
         return ep;
     }
 
+    static std::string host_name() {
+        char name[256] = {};
+        if (gethostname(name, sizeof name - 1) != 0) return {};
+        return name;
+    }
+
     static publish::PublisherOptions publisher_options(const config::Config& cfg, RunOptions opts) {
         publish::PublisherOptions p;
+        p.host = host_name();
         p.endpoint = endpoint(cfg);
         p.prefix = cfg.str("redis_stream_prefix");
         p.dry_run = opts.dry_run;
@@ -69,6 +84,7 @@ struct Shipper::Impl {
 
     const config::Config config;
     const RunOptions options;
+    const std::string publisher_host = host_name();
     StateTable state;
     PipelineCounters counters;
     DiffInbox inbox;
@@ -96,6 +112,25 @@ struct Shipper::Impl {
     // that fails says nothing about what XADDs sent before it will still land, so shipping on
     // the last verdict could duplicate them.
     std::set<std::uint32_t> unchecked;
+    // Two shippers on one MDT (a glob matching on two hosts, a failover script gone wrong): each
+    // would take the stream over from the other every cycle and re-ship what the other wrote.
+    // A host that has to take over again soon after its last takeover stands by instead: it
+    // ships nothing for that MDT and only watches the stream's newest entry, until the other
+    // writer has been quiet for a while (then it takes over, replaying the stream as in a
+    // failover). Quiet periods are randomised so two hosts that stood by at once do not
+    // resume at once.
+    struct Standby {
+        bool active = false;
+        StreamId last_seen;          // newest entry of the stream at the last look
+        std::uint32_t quiet = 0;     // cycles since that entry changed
+        std::uint32_t quiet_needed = 0;
+        std::uint32_t last_takeover = 0;  // cycle of the last takeover (0: none)
+        std::uint32_t warned = 0;         // cycle of the last warning (one per episode)
+    };
+    std::map<std::uint32_t, Standby> standby;
+    std::minstd_rand standby_rng{static_cast<std::uint32_t>(getpid())};
+    bool stand_by(std::uint32_t slot);
+    void enter_standby(std::uint32_t slot, const std::string& why);
 
     void update_mdts(const std::vector<ingest::MdtFile>& files);
     std::size_t verify_streams();
@@ -134,6 +169,7 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
         spdlog::warn("{}: {} vanished (failover?); dropping its local state, shipping no PURGED",
                      state.at(slot).name(), reader->file().path.string());
         state.drop(slot);
+        standby.erase(slot);  // when it comes back, its takeover is a failover, not a collision
         diff.differ().dirty = true;
     }
     readers = std::move(current);
@@ -152,6 +188,10 @@ std::size_t Shipper::Impl::verify_streams() {
     std::size_t blocked = 0;
     for (auto& [slot, reader] : readers) {
         MdtState& mdt = state.at(slot);
+        if (stand_by(slot)) {
+            unchecked.insert(slot);  // not read: the other writer ships it
+            continue;
+        }
         const bool was_connected = admin.connected();
         gc::StreamCheck check = gc::check_stream(admin, key_of(slot), mdt);
         // A connection that went stale while idle (Redis restarted, or hung and came back)
@@ -173,10 +213,21 @@ std::size_t Shipper::Impl::verify_streams() {
                 mdt.stream_verified = false;
                 break;
             case gc::StreamVerdict::Unknown:
-            case gc::StreamVerdict::ForeignWrites:
+            case gc::StreamVerdict::ForeignWrites: {
+                Standby& sb = standby[slot];
+                if (check.verdict == gc::StreamVerdict::ForeignWrites && sb.last_takeover &&
+                    cycle - sb.last_takeover <= kConcurrentWriterCycles) {
+                    enter_standby(slot, check.detail);
+                    unchecked.insert(slot);
+                    break;
+                }
                 spdlog::info("{}: taking over the stream ({}): replaying its live set", mdt.name(), check.detail);
-                if (reseed_from_stream(slot, false)) counters.takeovers.fetch_add(1, std::memory_order_relaxed);
+                if (reseed_from_stream(slot, false)) {
+                    counters.takeovers.fetch_add(1, std::memory_order_relaxed);
+                    sb.last_takeover = cycle;
+                }
                 break;
+            }
             case gc::StreamVerdict::DataLoss:
                 spdlog::warn("{}: redis lost entries this host had shipped ({}); rebuilding the stream",
                              mdt.name(), check.detail);
@@ -186,6 +237,80 @@ std::size_t Shipper::Impl::verify_streams() {
         blocked += !mdt.stream_verified || unchecked.count(slot);
     }
     return blocked;
+}
+
+namespace {
+// The newest entry of a stream: its ID and the "host" field of its event, if any.
+struct NewestEntry {
+    bool ok = false;
+    StreamId id;
+    std::string host;
+};
+
+NewestEntry newest_entry(RedisConnection& redis, const std::string& key) {
+    NewestEntry n;
+    if (!redis.ensure_connected()) return n;
+    Reply r = redis.command({"XREVRANGE", key, "+", "-", "COUNT", "1"});
+    if (!r || r->type != REDIS_REPLY_ARRAY) return n;
+    n.ok = true;
+    if (r->elements == 0 || r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements < 2) return n;
+    const redisReply* entry = r->element[0];
+    if (entry->element[0]->type == REDIS_REPLY_STRING)
+        StreamId::parse({entry->element[0]->str, entry->element[0]->len}, n.id);
+    const redisReply* fields = entry->element[1];
+    if (fields->type != REDIS_REPLY_ARRAY) return n;
+    for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
+        if (fields->element[i + 1]->type != REDIS_REPLY_STRING) continue;
+        const std::string_view data(fields->element[i + 1]->str, fields->element[i + 1]->len);
+        // Our own encoder writes "host":"<name>" with a plain host name; nothing to unescape.
+        const auto at = data.find("\"host\":\"");
+        if (at == std::string_view::npos) continue;
+        const auto start = at + 8, end = data.find('"', start);
+        if (end != std::string_view::npos) n.host = std::string(data.substr(start, end - start));
+    }
+    return n;
+}
+}  // namespace
+
+void Shipper::Impl::enter_standby(std::uint32_t slot, const std::string& why) {
+    Standby& sb = standby[slot];
+    const NewestEntry n = newest_entry(admin, key_of(slot));
+    sb.active = true;
+    sb.last_seen = n.id;
+    sb.quiet = 0;
+    sb.quiet_needed = kConcurrentWriterCycles +
+                      std::uniform_int_distribution<std::uint32_t>(0, kConcurrentWriterCycles)(standby_rng);
+    const std::string other = n.host.empty() ? "an unnamed host (an older shipper?)"
+                              : n.host == publisher_host ? "another process on this host (" + n.host + ")"
+                                                         : "host " + n.host;
+    // One warning per episode; a host that keeps colliding says so again only much later.
+    const bool warn = !sb.warned || cycle - sb.warned > kStandbyWarnEveryCycles;
+    spdlog::log(warn ? spdlog::level::warn : spdlog::level::debug,
+                "{}: another shipper is writing {} at the same time as this host: {} ({}); this host "
+                "stands by for this MDT and ships nothing for it until that writer has been quiet for "
+                "{} cycles. Only one host should match mdt_watch_glob for an MDT.",
+                state.at(slot).name(), key_of(slot), other, why, sb.quiet_needed);
+    if (warn) sb.warned = cycle;
+}
+
+// True while `slot` stands by (see Standby). Redis unreachable counts as no news.
+bool Shipper::Impl::stand_by(std::uint32_t slot) {
+    auto it = standby.find(slot);
+    if (it == standby.end() || !it->second.active) return false;
+    Standby& sb = it->second;
+    const NewestEntry n = newest_entry(admin, key_of(slot));
+    if (!n.ok) return true;
+    if (n.id != sb.last_seen) {
+        sb.last_seen = n.id;
+        sb.quiet = 0;
+        return true;
+    }
+    if (++sb.quiet < sb.quiet_needed) return true;
+    sb.active = false;
+    sb.last_takeover = 0;  // the takeover that follows is a failover, not a collision
+    spdlog::info("{}: no other writer on {} for {} cycles; this host ships it again", state.at(slot).name(),
+                 key_of(slot), sb.quiet);
+    return false;
 }
 
 // The coordinator tries its connection once per cycle, whatever the connection's backoff says:
