@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace hsm::test::fault {
@@ -147,10 +148,13 @@ void XaddRecorder::run() {
     }
 }
 
-void count_history(const std::vector<Xadd>& history, const std::string& key, Tally& tally) {
+void count_history(const std::vector<Xadd>& history, const std::string& key, Tally& tally,
+                   const std::vector<std::size_t>& fresh_starts) {
     struct Seen { bool live = false; std::string line; };
     std::map<std::pair<std::int64_t, std::int64_t>, Seen> records;
-    for (const Xadd& x : history) {
+    for (std::size_t i = 0; i < history.size(); ++i) {
+        const Xadd& x = history[i];
+        if (std::find(fresh_starts.begin(), fresh_starts.end(), i) != fresh_starts.end()) records.clear();
         if (x.key != key) continue;
         ++tally.xadds;
         const StreamEvent& e = x.event;

@@ -71,7 +71,10 @@ struct Tally {
 using LiveSet = std::map<std::pair<std::int64_t, std::int64_t>, std::string>;  // (cat, rec) -> status
 
 // Duplicate and repair counts of one stream's recorded history.
-void count_history(const std::vector<Xadd>& history, const std::string& key, Tally& tally);
+// `fresh_starts`: history indices where the scenario wiped Redis and the checkpoint (a first
+// start again), after which NEWs of records shipped before are expected, not duplicates.
+void count_history(const std::vector<Xadd>& history, const std::string& key, Tally& tally,
+                   const std::vector<std::size_t>& fresh_starts = {});
 // Differences between two live sets (records in one and not the other, or in another status).
 std::size_t differences(const LiveSet& a, const LiveSet& b);
 LiveSet live_set_of(const std::vector<Xadd>& history, const std::string& key);

@@ -93,7 +93,7 @@ struct World {
         for (unsigned i = 0; i < churn.mdts(); ++i) {
             const std::string key = fx.stream(churn.mdt(i));
             const LiveSet file = file_live_set(churn.file(i));
-            count_history(history, key, t);
+            count_history(history, key, t, fresh_starts);
             t.missing += differences(stream_live_set(redis, key), file);
             const std::vector<Xadd> since_loss(history.begin() + static_cast<long>(std::min(loss, history.size())),
                                                history.end());
@@ -142,6 +142,7 @@ struct World {
     std::string logs;
     double worst_recovery = 0;
     std::size_t loss = 0;
+    std::vector<std::size_t> fresh_starts;
 };
 
 std::mt19937_64& rng() {
@@ -266,6 +267,7 @@ TEST_CASE("fault: shutdown in the middle of a batch, of the daemon and of Redis"
         if (r > 0) {  // a fresh start again: empty Redis, no checkpoint
             w.redis.command({"FLUSHALL"});
             w.redis_lost_data();
+            w.fresh_starts.push_back(w.recorder.size());
             fs::remove(w.fx.cache_path());
         }
         // SIGTERM while the initial load is being shipped.
