@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -48,15 +49,27 @@ public:
     // the first XADDs after an outage or a Redis restart do not go down a dead connection, and
     // the publisher is ready when the coordinator is.
     void reconnect_soon() { reconnect_.store(true, std::memory_order_relaxed); }
-    // Thread-safe. The CLIENT ID of a connection that failed with XADDs in flight, 0 if none.
-    // Redis may still execute what that connection sent (a hung server that resumes reads its
-    // buffered commands, possibly after our next stream check); the coordinator kills it with
-    // CLIENT KILL ID before checking the streams, so everything it will ever write is visible
-    // to the check, then calls forget_stale_client(id).
-    long long stale_client() const { return stale_client_.load(std::memory_order_relaxed); }
-    void forget_stale_client(long long id) {
-        stale_client_.compare_exchange_strong(id, 0, std::memory_order_relaxed);
+    // Thread-safe. The connection that failed with XADDs in flight, as Redis names it (CLIENT
+    // INFO's id and addr); false if none. Redis may still execute what that connection sent (a
+    // hung server that resumes reads its buffered commands, possibly after our next stream
+    // check); the coordinator kills it with CLIENT KILL ID <id> ADDR <addr> (both must match, so
+    // a restarted Redis that reuses the id for another client is safe) before checking the
+    // streams, so everything it will ever write is visible to the check, then calls
+    // forget_stale_client(id).
+    struct ClientName { std::string id, addr; };
+    bool stale_client(ClientName& out) const {
+        std::lock_guard lock(stale_mutex_);
+        out = stale_;
+        return !stale_.id.empty();
     }
+    void forget_stale_client(const std::string& id) {
+        std::lock_guard lock(stale_mutex_);
+        if (stale_.id == id) stale_ = {};
+    }
+    // Thread-safe. Whether a connection failed with XADDs in flight since the last call: entries
+    // this host wrote may then be in a stream without its knowing, so a stream newer than its
+    // state is not by itself proof of another writer.
+    bool take_lost_in_flight() { return lost_in_flight_.exchange(false, std::memory_order_relaxed); }
 
 private:
     void run();
@@ -73,9 +86,12 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<bool> connected_{false};
     std::atomic<bool> reconnect_{false};
-    std::atomic<long long> stale_client_{0};
-    long long client_id_ = 0;  // CLIENT ID of the current connection, 0 until asked
-    std::uint64_t client_id_reconnects_ = 0;  // redis_.reconnects() when client_id_ was asked
+    mutable std::mutex stale_mutex_;  // only for stale_, off the data path
+    ClientName stale_;
+    std::atomic<bool> lost_in_flight_{false};
+    ClientName client_;  // the current connection's name, empty until asked (or refused)
+    bool client_asked_ = false;
+    std::uint64_t client_reconnects_ = 0;  // redis_.reconnects() when client_ was asked
     std::thread thread_;
     std::string json_;  // reused encode buffers
     std::string resp_;

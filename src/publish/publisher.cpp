@@ -85,15 +85,28 @@ bool Publisher::send(const std::vector<Event>& batch) {
         connected_ = false;
         return false;
     }
-    if (client_id_ == 0 || redis_.reconnects() != client_id_reconnects_) {
-        // Asked once per connection: what to kill if this connection fails with XADDs in flight.
-        Reply id = redis_.command({"CLIENT", "ID"});
-        if (!id) {
+    if (!client_asked_ || redis_.reconnects() != client_reconnects_) {
+        // Asked once per connection, with nothing in flight: what to kill if this connection
+        // fails with XADDs in flight. A refusal (an ACL without CLIENT) leaves it unnamed.
+        Reply info = redis_.command({"CLIENT", "INFO"});
+        if (!info) {
             connected_ = false;
             return false;
         }
-        client_id_ = id->type == REDIS_REPLY_INTEGER ? id->integer : -1;  // -1: refused (ACL)
-        client_id_reconnects_ = redis_.reconnects();
+        client_ = {};
+        if (info->type == REDIS_REPLY_STRING) {  // RESP2 (hiredis 0.14): a bulk string
+            const std::string_view text(info->str, info->len);
+            const auto field = [&](std::string_view name) {
+                const auto at = text.find(name);
+                if (at == std::string_view::npos || (at > 0 && text[at - 1] != ' ')) return std::string();
+                const auto start = at + name.size(), end = text.find(' ', start);
+                return std::string(text.substr(start, end == std::string_view::npos ? end : end - start));
+            };
+            client_.id = field("id=");
+            client_.addr = field("addr=");
+        }
+        client_asked_ = true;
+        client_reconnects_ = redis_.reconnects();
     }
     resp_.clear();
     for (const Event& e : batch) {
@@ -121,8 +134,12 @@ void Publisher::read_replies(std::vector<Event>& batch) {
         Reply r = redis_.read_reply();
         if (!r) {
             connected_ = false;
-            if (client_id_ > 0) stale_client_.store(client_id_, std::memory_order_relaxed);
-            client_id_ = 0;
+            if (!client_.id.empty() && !client_.addr.empty()) {
+                std::lock_guard lock(stale_mutex_);
+                stale_ = client_;
+            }
+            client_asked_ = false;
+            lost_in_flight_.store(true, std::memory_order_relaxed);
             return;
         }
         if (r->type == REDIS_REPLY_STRING && StreamId::parse({r->str, r->len}, e.id)) continue;
@@ -147,7 +164,7 @@ void Publisher::run() {
         const std::uint64_t reconnects_before = redis_.reconnects();
         // Only between batches: replies of a batch in flight belong to the old connection.
         if (in_flight.empty() && !options_.dry_run && reconnect_.exchange(false, std::memory_order_relaxed))
-            connected_ = redis_.connect(), client_id_ = 0;
+            connected_ = redis_.connect(), client_asked_ = false;
         bool sent = false;
         if (!next.empty()) {
             if (options_.dry_run) print(next);

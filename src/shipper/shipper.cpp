@@ -108,9 +108,9 @@ struct Shipper::Impl {
     std::mutex sleep_mutex;  // only for the sleep between cycles, never on the data path
     std::condition_variable wake;
     bool started = false;
-    // MDTs whose stream could not be checked this cycle (Redis unreachable): not read. A check
+    // MDTs not read this cycle: their stream could not be checked (Redis unreachable: a check
     // that fails says nothing about what XADDs sent before it will still land, so shipping on
-    // the last verdict could duplicate them.
+    // the last verdict could duplicate them), or this host stands by for them (see Standby).
     std::set<std::uint32_t> unchecked;
     // Two shippers on one MDT (a glob matching on two hosts, a failover script gone wrong): each
     // would take the stream over from the other every cycle and re-ship what the other wrote.
@@ -128,6 +128,7 @@ struct Shipper::Impl {
         std::uint32_t warned = 0;         // cycle of the last warning (one per episode)
     };
     std::map<std::uint32_t, Standby> standby;
+    bool own_writes_unknown = false;  // see verify_streams()
     std::minstd_rand standby_rng{static_cast<std::uint32_t>(getpid())};
     bool stand_by(std::uint32_t slot);
     void enter_standby(std::uint32_t slot, const std::string& why);
@@ -185,6 +186,10 @@ std::size_t Shipper::Impl::verify_streams() {
     if (options.dry_run) return 0;
     probe_redis();
     kill_stale_publisher();
+    // Our own unacknowledged XADDs may have landed: a newer stream is then no collision, until
+    // a cycle whose checks all reached Redis has seen them.
+    own_writes_unknown |= publisher.take_lost_in_flight();
+    bool all_checked = true;
     std::size_t blocked = 0;
     for (auto& [slot, reader] : readers) {
         MdtState& mdt = state.at(slot);
@@ -206,6 +211,7 @@ std::size_t Shipper::Impl::verify_streams() {
                 spdlog::warn("{}: cannot check {} (redis unreachable); not shipping until it can",
                              mdt.name(), key_of(slot));
                 unchecked.insert(slot);
+                all_checked = false;
                 break;
             case gc::StreamVerdict::Unusable:
                 spdlog::error("{}: redis refuses {}: {}; not shipping this MDT", mdt.name(),
@@ -215,16 +221,16 @@ std::size_t Shipper::Impl::verify_streams() {
             case gc::StreamVerdict::Unknown:
             case gc::StreamVerdict::ForeignWrites: {
                 Standby& sb = standby[slot];
-                if (check.verdict == gc::StreamVerdict::ForeignWrites && sb.last_takeover &&
-                    cycle - sb.last_takeover <= kConcurrentWriterCycles) {
+                if (check.verdict == gc::StreamVerdict::ForeignWrites && !own_writes_unknown &&
+                    sb.last_takeover && cycle - sb.last_takeover <= kConcurrentWriterCycles) {
                     enter_standby(slot, check.detail);
                     unchecked.insert(slot);
-                    break;
+                    continue;  // standing by is not "blocked": the other writer ships it
                 }
                 spdlog::info("{}: taking over the stream ({}): replaying its live set", mdt.name(), check.detail);
                 if (reseed_from_stream(slot, false)) {
                     counters.takeovers.fetch_add(1, std::memory_order_relaxed);
-                    sb.last_takeover = cycle;
+                    sb.last_takeover = own_writes_unknown ? 0 : cycle;
                 }
                 break;
             }
@@ -236,6 +242,7 @@ std::size_t Shipper::Impl::verify_streams() {
         }
         blocked += !mdt.stream_verified || unchecked.count(slot);
     }
+    if (all_checked) own_writes_unknown = false;
     return blocked;
 }
 
@@ -334,15 +341,15 @@ bool Shipper::Impl::probe_redis() {
 // this cycle's stream check said "consistent": duplicates. Killing that connection first makes
 // Redis drop whatever it had not executed yet, so the check sees all it ever will from it.
 void Shipper::Impl::kill_stale_publisher() {
-    const long long id = publisher.stale_client();
-    if (id == 0 || !admin.connected()) return;
-    Reply r = admin.command({"CLIENT", "KILL", "ID", std::to_string(id)});
+    publish::Publisher::ClientName stale;
+    if (!publisher.stale_client(stale) || !admin.connected()) return;
+    Reply r = admin.command({"CLIENT", "KILL", "ID", stale.id, "ADDR", stale.addr});
     if (!r) return;  // unreachable again: next cycle
     // An error is "No such client" (it is gone: nothing left to execute) or an ACL refusal
     // (nothing we can do; the takeover check still catches what landed before it).
     if (r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).find("No such client") == std::string_view::npos)
-        spdlog::debug("CLIENT KILL ID {} refused: {}", id, std::string_view(r->str, r->len));
-    publisher.forget_stale_client(id);
+        spdlog::debug("CLIENT KILL ID {} ADDR {} refused: {}", stale.id, stale.addr, std::string_view(r->str, r->len));
+    publisher.forget_stale_client(stale.id);
 }
 
 bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
