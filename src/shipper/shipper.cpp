@@ -33,7 +33,10 @@ constexpr std::int64_t kReportWaitMicros = 50'000;
 // Redis round trips must not outlast the shutdown grace.
 constexpr auto kRedisIoTimeout = 2s;
 // Cycles that shipped at least this many events return freed heap to the system (a few ms).
-constexpr std::uint64_t kTrimHeapAfterEvents = 10'000;
+// 1,000, not more: the memory soak (bench/soak, docs/benchmarks.md) at 100,000 live and ~2,500
+// events per cycle never reached 10,000, and RSS wandered between 35 and 50 MB with what the
+// freed event strings left in the arenas of the reader threads; trimmed, it stays flat.
+constexpr std::uint64_t kTrimHeapAfterEvents = 1'000;
 // --run-once gives Redis this long to answer before failing.
 constexpr auto kRunOnceConnectTimeout = 10s;
 // A second takeover within this many cycles of the last means another shipper writes the stream
