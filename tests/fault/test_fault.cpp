@@ -15,8 +15,10 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "../gc/oracle.hpp"
 #include "churn.hpp"
