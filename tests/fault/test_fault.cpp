@@ -226,6 +226,33 @@ TEST_CASE("fault: Redis restart without persistence is rebuilt promptly and ever
     CHECK(t.duplicates == 0);
 }
 
+TEST_CASE("fault: a rebuild whose XADDs Redis refuses stays tagged as a repair until acknowledged",
+          "[fault]") {
+    World w(false);
+    w.start();
+    REQUIRE(w.settle());
+    // Redis comes back empty while the daemon is frozen, and refuses writes (out of memory) when
+    // the daemon's rebuild cycle sends them; reads still work, so the data loss is detected.
+    w.daemon->signal(SIGSTOP);
+    w.redis.stop();
+    w.redis.start();
+    w.redis_lost_data();
+    w.redis.command({"CONFIG", "SET", "maxmemory", "1"});
+    const std::size_t before = w.recorder.size();
+    w.daemon->signal(SIGCONT);
+    REQUIRE(wait_until([&] { return count(w.daemon->err(), "rebuilding the stream") >= 1 &&
+                                    count(w.daemon->err(), "not acknowledged") >= 1; }, 30s));
+    w.redis.command({"CONFIG", "SET", "maxmemory", "0"});
+    w.recovery_since(Clock::now());
+    const auto rebuilt = recorded_after(w.recorder, before);
+    std::size_t tagged = 0;
+    for (const auto& e : rebuilt) tagged += e.source == "maintenance";
+    CHECK(!rebuilt.empty());
+    CHECK(tagged == rebuilt.size());  // the cycle after the refused one still ships repairs
+    const Tally t = w.finish("rebuild refused, then accepted");
+    CHECK(t.duplicates == 0);
+}
+
 TEST_CASE("fault: Redis restart with persistence and an outage while the files change", "[fault]") {
     World w(true);
     w.start();
