@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -28,6 +29,9 @@ struct PublisherOptions {
     // Print each event's JSON on stdout instead of sending it; nothing is acknowledged, so
     // nothing is committed.
     bool dry_run = false;
+    // Added to every shipped event as "host" (an added field, which the wire format allows), so
+    // a shipper that finds someone else writing its stream can name the other host. Empty: none.
+    std::string host;
 };
 
 class Publisher {
@@ -41,6 +45,32 @@ public:
     // refusal (wrong password, SELECT not permitted) fails at once: waiting does not cure it.
     bool connect_within(std::chrono::milliseconds timeout, std::string& error);
     bool connected() const { return connected_.load(std::memory_order_relaxed); }
+    // Thread-safe. Asks the publisher thread to open a fresh connection before its next batch,
+    // ignoring its backoff: the coordinator calls it when its own connection just came back, so
+    // the first XADDs after an outage or a Redis restart do not go down a dead connection, and
+    // the publisher is ready when the coordinator is.
+    void reconnect_soon() { reconnect_.store(true, std::memory_order_relaxed); }
+    // Thread-safe. The connection that failed with XADDs in flight, as Redis names it (CLIENT
+    // INFO's id and addr); false if none. Redis may still execute what that connection sent (a
+    // hung server that resumes reads its buffered commands, possibly after our next stream
+    // check); the coordinator kills it with CLIENT KILL ID <id> ADDR <addr> (both must match, so
+    // a restarted Redis that reuses the id for another client is safe) before checking the
+    // streams, so everything it will ever write is visible to the check, then calls
+    // forget_stale_client(id).
+    struct ClientName { std::string id, addr; };
+    bool stale_client(ClientName& out) const {
+        std::lock_guard lock(stale_mutex_);
+        out = stale_;
+        return !stale_.id.empty();
+    }
+    void forget_stale_client(const std::string& id) {
+        std::lock_guard lock(stale_mutex_);
+        if (stale_.id == id) stale_ = {};
+    }
+    // Thread-safe. Whether a connection failed with XADDs in flight since the last call: entries
+    // this host wrote may then be in a stream without its knowing, so a stream newer than its
+    // state is not by itself proof of another writer.
+    bool take_lost_in_flight() { return lost_in_flight_.exchange(false, std::memory_order_relaxed); }
 
 private:
     void run();
@@ -61,9 +91,17 @@ private:
     Backoff retry_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> connected_{false};
+    std::atomic<bool> reconnect_{false};
+    mutable std::mutex stale_mutex_;  // only for stale_, off the data path
+    ClientName stale_;
+    std::atomic<bool> lost_in_flight_{false};
+    ClientName client_;  // the current connection's name, empty until asked (or refused)
+    bool client_asked_ = false;
+    std::uint64_t client_reconnects_ = 0;  // redis_.reconnects() when client_ was asked
     std::thread thread_;
     std::string json_;  // reused encode buffers
     std::string resp_;
+    std::string host_field_;  // `,"host":"<name>"}`, replacing each event's closing brace
     std::unordered_map<std::string, std::string> keys_;  // MDT -> stream key
 };
 

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/json.hpp"
 #include "publish/publish.hpp"
 
 namespace hsm::publish {
@@ -26,7 +27,13 @@ void append_bulk(std::string& out, std::string_view s) {
 Publisher::Publisher(PublisherOptions options, EventQueue& in, DiffInbox& acks,
                      PipelineCounters& counters)
     : options_(std::move(options)), in_(in), acks_(acks), counters_(counters), redis_(options_.endpoint),
-      refusals_("redis " + options_.endpoint.address()) {}
+      refusals_("redis " + options_.endpoint.address()) {
+    if (!options_.host.empty()) {
+        host_field_ = ",\"host\":";
+        json::append_string(host_field_, options_.host);
+        host_field_.push_back('}');
+    }
+}
 
 Publisher::~Publisher() { stop(); }
 
@@ -80,10 +87,37 @@ bool Publisher::send(const std::vector<Event>& batch) {
         connected_ = false;
         return false;
     }
+    if (!client_asked_ || redis_.reconnects() != client_reconnects_) {
+        // Asked once per connection, with nothing in flight: what to kill if this connection
+        // fails with XADDs in flight. A refusal (an ACL without CLIENT) leaves it unnamed.
+        Reply info = redis_.command({"CLIENT", "INFO"});
+        if (!info) {
+            connected_ = false;
+            return false;
+        }
+        client_ = {};
+        if (info->type == REDIS_REPLY_STRING) {  // RESP2 (hiredis 0.14): a bulk string
+            const std::string_view text(info->str, info->len);
+            const auto field = [&](std::string_view name) {
+                const auto at = text.find(name);
+                if (at == std::string_view::npos || (at > 0 && text[at - 1] != ' ')) return std::string();
+                const auto start = at + name.size(), end = text.find(' ', start);
+                return std::string(text.substr(start, end == std::string_view::npos ? end : end - start));
+            };
+            client_.id = field("id=");
+            client_.addr = field("addr=");
+        }
+        client_asked_ = true;
+        client_reconnects_ = redis_.reconnects();
+    }
     resp_.clear();
     for (const Event& e : batch) {
         json_.clear();
         encode_event(e, json_);
+        if (!host_field_.empty()) {
+            json_.pop_back();  // the closing brace
+            json_.append(host_field_);
+        }
         resp_.append("*5\r\n$4\r\nXADD\r\n");
         append_bulk(resp_, key_for(e.mdt));
         resp_.append("$1\r\n*\r\n$4\r\ndata\r\n");
@@ -104,6 +138,12 @@ void Publisher::read_replies(std::vector<Event>& batch) {
         Reply r = redis_.read_reply();
         if (!r) {
             connected_ = false;
+            if (!client_.id.empty() && !client_.addr.empty()) {
+                std::lock_guard lock(stale_mutex_);
+                stale_ = client_;
+            }
+            client_asked_ = false;
+            lost_in_flight_.store(true, std::memory_order_relaxed);
             return;
         }
         if (r->type == REDIS_REPLY_STRING && StreamId::parse({r->str, r->len}, e.id)) continue;
@@ -134,6 +174,9 @@ void Publisher::run() {
         std::vector<Event> next(std::make_move_iterator(slots.begin()),
                                 std::make_move_iterator(slots.begin() + static_cast<long>(n)));
         const std::uint64_t reconnects_before = redis_.reconnects();
+        // Only between batches: replies of a batch in flight belong to the old connection.
+        if (in_flight.empty() && !options_.dry_run && reconnect_.exchange(false, std::memory_order_relaxed))
+            connected_ = redis_.connect(), client_asked_ = false;
         bool sent = false;
         if (!next.empty()) {
             if (options_.dry_run) print(next);

@@ -1,6 +1,7 @@
 // Shipper::Impl: the cycle coordinator. It owns the state between cycles, starts one reader
 // thread per MDT per pass, and waits on the diff thread's reports; the stage threads do the work.
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +9,8 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <random>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -32,9 +35,18 @@ constexpr std::int64_t kReportWaitMicros = 50'000;
 // Redis round trips must not outlast the shutdown grace.
 constexpr auto kRedisIoTimeout = 2s;
 // Cycles that shipped at least this many events return freed heap to the system (a few ms).
-constexpr std::uint64_t kTrimHeapAfterEvents = 10'000;
+// 1,000, not more: in the memory soak (bench/soak, docs/benchmarks.md) at 100,000 live, a steady
+// ~2,500 events per cycle never reached 10,000, so freed event strings were never returned;
+// with 1,000 the soak's RSS floor dropped from ~35 to ~29 MB (bounded either way).
+constexpr std::uint64_t kTrimHeapAfterEvents = 1'000;
 // --run-once gives Redis this long to answer before failing.
 constexpr auto kRunOnceConnectTimeout = 10s;
+// A second takeover within this many cycles of the last means another shipper writes the stream
+// at the same time (a failover takes over once). Also the least a standing-by host waits for
+// quiet before it ships again: two cycles would race a slow writer's next cycle.
+constexpr std::uint32_t kConcurrentWriterCycles = 10;
+// A host that keeps colliding on one MDT warns again only after this many cycles.
+constexpr std::uint32_t kStandbyWarnEveryCycles = 1000;
 }  // namespace
 
 struct Shipper::Impl {
@@ -73,8 +85,15 @@ struct Shipper::Impl {
         return g;
     }
 
+    static std::string host_name() {
+        char name[256] = {};
+        if (gethostname(name, sizeof name - 1) != 0) return {};
+        return name;
+    }
+
     static publish::PublisherOptions publisher_options(const config::Config& cfg, RunOptions opts) {
         publish::PublisherOptions p;
+        p.host = host_name();
         p.endpoint = endpoint(cfg);
         // A one-shot run reports what failed at its end; it does not promise retries it won't make.
         p.endpoint.quiet = opts.one_shot;
@@ -85,6 +104,7 @@ struct Shipper::Impl {
 
     const config::Config config;
     const RunOptions options;
+    const std::string publisher_host = host_name();
     StateTable state;
     PipelineCounters counters;
     DiffInbox inbox;
@@ -106,9 +126,9 @@ struct Shipper::Impl {
     // Failures of the coordinator's Redis work (stream checks, replays, reconcile): one line per
     // change of state with a count, not one per MDT per cycle during an outage.
     FaultLog redis_log;
-    // After a failed stream check, the checks wait for this backoff (1 s doubling to 30 s)
-    // rather than asking a refusing Redis again every cycle.
-    Backoff check_retry;
+    // (No backoff on the stream checks: one round trip per MDT per poll interval is cheap, and a
+    // Redis that answers again must be noticed within one poll interval; redis_log keeps the log
+    // to one line per change of state.)
     RedisProblem maintenance_problem;  // the last GC or reconcile failure of this maintenance pass
     bool unacked_logged = false;       // "events not acknowledged" said for the current streak
     Clock::time_point next_reconcile = Clock::now();
@@ -124,9 +144,35 @@ struct Shipper::Impl {
     // it is said once, then no checkpoint is written (takeover replays the streams after a
     // restart, so only start-up time is lost).
     bool checkpoint_refused = false;
+    // MDTs not read this cycle: their stream could not be checked (Redis unreachable: a check
+    // that fails says nothing about what XADDs sent before it will still land, so shipping on
+    // the last verdict could duplicate them), or this host stands by for them (see Standby).
+    std::set<std::uint32_t> unchecked;
+    // Two shippers on one MDT (a glob matching on two hosts, a failover script gone wrong): each
+    // would take the stream over from the other every cycle and re-ship what the other wrote.
+    // A host that has to take over again soon after its last takeover stands by instead: it
+    // ships nothing for that MDT and only watches the stream's newest entry, until the other
+    // writer has been quiet for a while (then it takes over, replaying the stream as in a
+    // failover). Quiet periods are randomised so two hosts that stood by at once do not
+    // resume at once.
+    struct Standby {
+        bool active = false;
+        StreamId last_seen;          // newest entry of the stream at the last look
+        std::uint32_t quiet = 0;     // cycles since that entry changed
+        std::uint32_t quiet_needed = 0;
+        std::uint32_t last_takeover = 0;  // cycle of the last takeover (0: none)
+        std::uint32_t warned = 0;         // cycle of the last warning (one per episode)
+    };
+    std::map<std::uint32_t, Standby> standby;
+    bool own_writes_unknown = false;  // see verify_streams()
+    std::minstd_rand standby_rng{static_cast<std::uint32_t>(getpid())};
+    bool stand_by(std::uint32_t slot);
+    void enter_standby(std::uint32_t slot, const std::string& why);
 
     void update_mdts(const std::vector<ingest::MdtFile>& files);
     std::size_t verify_streams();
+    bool probe_redis();
+    void kill_stale_publisher();
     bool reseed_from_stream(std::uint32_t slot, bool rebuild);
     std::size_t apply_gc_findings(bool wait_for_all);
     void post_gc_jobs(bool compact_all = false);
@@ -160,6 +206,7 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
         spdlog::warn("{}: {} vanished (failover?); dropping its local state, shipping no PURGED",
                      state.at(slot).name(), reader->file().path.string());
         state.drop(slot);
+        standby.erase(slot);  // when it comes back, its takeover is a failover, not a collision
         diff.differ().dirty = true;
     }
     readers = std::move(current);
@@ -171,49 +218,179 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
 // rebuilt. Either way the diff then ships only the difference to the file.
 // Returns how many MDTs cannot be shipped this cycle.
 std::size_t Shipper::Impl::verify_streams() {
+    unchecked.clear();
     if (options.dry_run) return 0;
+    probe_redis();
+    kill_stale_publisher();
+    // Our own unacknowledged XADDs may have landed: a newer stream is then no collision, until
+    // a cycle whose checks all reached Redis has seen them.
+    own_writes_unknown |= publisher.take_lost_in_flight();
+    bool all_checked = true;
     std::size_t blocked = 0;
-    if (!check_retry.ready()) {
-        for (auto& [slot, reader] : readers) blocked += !state.at(slot).stream_verified;
-        return blocked;
-    }
     RedisProblem problem;  // the first failure of this cycle's checks
     for (auto& [slot, reader] : readers) {
         MdtState& mdt = state.at(slot);
-        const gc::StreamCheck check = gc::check_stream(admin, key_of(slot), mdt);
+        if (stand_by(slot)) {
+            unchecked.insert(slot);  // not read: the other writer ships it
+            continue;
+        }
+        const bool was_connected = admin.connected();
+        gc::StreamCheck check = gc::check_stream(admin, key_of(slot), mdt);
+        // A connection that went stale while idle (Redis restarted, or hung and came back)
+        // fails on its first command; one fresh attempt now, not a cycle later.
+        if (check.verdict == gc::StreamVerdict::Unreachable && was_connected && probe_redis())
+            check = gc::check_stream(admin, key_of(slot), mdt);
         switch (check.verdict) {
             case gc::StreamVerdict::Consistent:
                 mdt.stream_verified = true;
                 break;
-            case gc::StreamVerdict::Unreachable:  // lost, or a transient state: next cycle
+            case gc::StreamVerdict::Unreachable:  // lost, or a transient state: not shipped until checked
                 if (!problem) problem = check.problem;
+                unchecked.insert(slot);
+                all_checked = false;
                 break;
             case gc::StreamVerdict::Unusable:  // refused: no permission, or not a stream
                 if (!problem) problem = check.problem;
                 mdt.stream_verified = false;
                 break;
             case gc::StreamVerdict::Unknown:
-            case gc::StreamVerdict::ForeignWrites:
+            case gc::StreamVerdict::ForeignWrites: {
+                Standby& sb = standby[slot];
+                if (check.verdict == gc::StreamVerdict::ForeignWrites && !own_writes_unknown &&
+                    sb.last_takeover && cycle - sb.last_takeover <= kConcurrentWriterCycles) {
+                    enter_standby(slot, check.detail);
+                    unchecked.insert(slot);
+                    continue;  // standing by is not "blocked": the other writer ships it
+                }
                 spdlog::info("{}: taking over the stream ({}): replaying its live set", mdt.name(), check.detail);
-                if (reseed_from_stream(slot, false)) counters.takeovers.fetch_add(1, std::memory_order_relaxed);
+                if (reseed_from_stream(slot, false)) {
+                    counters.takeovers.fetch_add(1, std::memory_order_relaxed);
+                    sb.last_takeover = own_writes_unknown ? 0 : cycle;
+                }
                 break;
+            }
             case gc::StreamVerdict::DataLoss:
                 spdlog::warn("{}: redis lost entries this host had shipped ({}); rebuilding the stream",
                              mdt.name(), check.detail);
                 if (reseed_from_stream(slot, true)) counters.rebuilds.fetch_add(1, std::memory_order_relaxed);
                 break;
         }
-        blocked += !mdt.stream_verified;
+        blocked += !mdt.stream_verified || unchecked.count(slot);
     }
     // An MDT whose stream cannot be checked is not shipped until it can (see read_all).
     if (problem) {
         redis_log.failed(problem, !options.one_shot);
-        check_retry.failed();
     } else if (!readers.empty()) {
         redis_log.succeeded();
-        check_retry.succeeded();
     }
+    if (all_checked) own_writes_unknown = false;
     return blocked;
+}
+
+namespace {
+// The newest entry of a stream: its ID and the "host" field of its event, if any.
+struct NewestEntry {
+    bool ok = false;
+    StreamId id;
+    std::string host;
+};
+
+NewestEntry newest_entry(RedisConnection& redis, const std::string& key) {
+    NewestEntry n;
+    if (!redis.ensure_connected()) return n;
+    Reply r = redis.command({"XREVRANGE", key, "+", "-", "COUNT", "1"});
+    if (!r || r->type != REDIS_REPLY_ARRAY) return n;
+    n.ok = true;
+    if (r->elements == 0 || r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements < 2) return n;
+    const redisReply* entry = r->element[0];
+    if (entry->element[0]->type == REDIS_REPLY_STRING)
+        StreamId::parse({entry->element[0]->str, entry->element[0]->len}, n.id);
+    const redisReply* fields = entry->element[1];
+    if (fields->type != REDIS_REPLY_ARRAY) return n;
+    for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
+        if (fields->element[i + 1]->type != REDIS_REPLY_STRING) continue;
+        const std::string_view data(fields->element[i + 1]->str, fields->element[i + 1]->len);
+        // Our own encoder writes "host":"<name>" with a plain host name; nothing to unescape.
+        const auto at = data.find("\"host\":\"");
+        if (at == std::string_view::npos) continue;
+        const auto start = at + 8, end = data.find('"', start);
+        if (end != std::string_view::npos) n.host = std::string(data.substr(start, end - start));
+    }
+    return n;
+}
+}  // namespace
+
+void Shipper::Impl::enter_standby(std::uint32_t slot, const std::string& why) {
+    Standby& sb = standby[slot];
+    const NewestEntry n = newest_entry(admin, key_of(slot));
+    sb.active = true;
+    sb.last_seen = n.id;
+    sb.quiet = 0;
+    sb.quiet_needed = kConcurrentWriterCycles +
+                      std::uniform_int_distribution<std::uint32_t>(0, kConcurrentWriterCycles)(standby_rng);
+    const std::string other = n.host.empty() ? "an unnamed host (an older shipper?)"
+                              : n.host == publisher_host ? "another process on this host (" + n.host + ")"
+                                                         : "host " + n.host;
+    // One warning per episode; a host that keeps colliding says so again only much later.
+    const bool warn = !sb.warned || cycle - sb.warned > kStandbyWarnEveryCycles;
+    spdlog::log(warn ? spdlog::level::warn : spdlog::level::debug,
+                "{}: another shipper is writing {} at the same time as this host: {} ({}); this host "
+                "stands by for this MDT and ships nothing for it until that writer has been quiet for "
+                "{} cycles. Only one host should match mdt_watch_glob for an MDT.",
+                state.at(slot).name(), key_of(slot), other, why, sb.quiet_needed);
+    if (warn) sb.warned = cycle;
+}
+
+// True while `slot` stands by (see Standby). Redis unreachable counts as no news.
+bool Shipper::Impl::stand_by(std::uint32_t slot) {
+    auto it = standby.find(slot);
+    if (it == standby.end() || !it->second.active) return false;
+    Standby& sb = it->second;
+    const NewestEntry n = newest_entry(admin, key_of(slot));
+    if (!n.ok) return true;
+    if (n.id != sb.last_seen) {
+        sb.last_seen = n.id;
+        sb.quiet = 0;
+        return true;
+    }
+    if (++sb.quiet < sb.quiet_needed) return true;
+    sb.active = false;
+    sb.last_takeover = 0;  // the takeover that follows is a failover, not a collision
+    spdlog::info("{}: no other writer on {} for {} cycles; this host ships it again", state.at(slot).name(),
+                 key_of(slot), sb.quiet);
+    return false;
+}
+
+// The coordinator tries its connection once per cycle, whatever the connection's backoff says:
+// one attempt per poll interval cannot storm Redis, and a Redis that answers again (after a
+// restart, an outage or a long SIGSTOP) is noticed within one poll interval, not after a backoff
+// that grew to 30 s while it was away. When the connection (re)opens, the publisher is told to
+// reconnect before its next batch, so the cycle's XADDs do not go down its dead connection.
+// Returns whether the connection was (re)opened now.
+bool Shipper::Impl::probe_redis() {
+    if (admin.connected()) {
+        if (!publisher.connected()) publisher.reconnect_soon();
+        return false;
+    }
+    if (!admin.connect()) return false;
+    publisher.reconnect_soon();
+    return true;
+}
+
+// XADDs the publisher sent on a connection that then failed were not committed, and are shipped
+// again; but a Redis that was hung (SIGSTOP, swapping) executes them when it resumes, maybe after
+// this cycle's stream check said "consistent": duplicates. Killing that connection first makes
+// Redis drop whatever it had not executed yet, so the check sees all it ever will from it.
+void Shipper::Impl::kill_stale_publisher() {
+    publish::Publisher::ClientName stale;
+    if (!publisher.stale_client(stale) || !admin.connected()) return;
+    Reply r = admin.command({"CLIENT", "KILL", "ID", stale.id, "ADDR", stale.addr});
+    if (!r) return;  // unreachable again: next cycle
+    // An error is "No such client" (it is gone: nothing left to execute) or an ACL refusal
+    // (nothing we can do; the takeover check still catches what landed before it).
+    if (r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).find("No such client") == std::string_view::npos)
+        spdlog::debug("CLIENT KILL ID {} ADDR {} refused: {}", stale.id, stale.addr, std::string_view(r->str, r->len));
+    publisher.forget_stale_client(stale.id);
 }
 
 bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
@@ -227,7 +404,8 @@ bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
                  replay.live.size(), replay.entries);
     replay.live.newest_written = replay.last_id;
     replay.live.stream_verified = true;
-    replay.live.repairing = rebuild;
+    // A rebuild not yet acknowledged stays a rebuild through a takeover of the half-rebuilt stream.
+    replay.live.repairing = rebuild || state.at(slot).repairing;
     state.at(slot) = std::move(replay.live);
     diff.differ().dirty = true;
     return true;
@@ -381,7 +559,7 @@ void Shipper::Impl::read_all(std::int64_t now) {
     // state the stream may contradict could ship a storm of NEWs the moment Redis answers.
     std::size_t open_passes = 0;
     for (auto& [slot, reader] : readers) {
-        if (!options.dry_run && !state.at(slot).stream_verified) continue;
+        if (!options.dry_run && (!state.at(slot).stream_verified || unchecked.count(slot))) continue;
         launch(reader.get(), 1);
         ++open_passes;
     }
@@ -481,7 +659,11 @@ CycleSummary Shipper::run_cycle() {
     sum.unshipped_mdts = s.verify_streams();
     s.read_all(static_cast<std::int64_t>(std::time(nullptr)));
     sum.failed = s.flush();
-    for (auto& [slot, reader] : s.readers) s.state.at(slot).repairing = false;
+    // A repair stays a repair until Redis acknowledged it: events of a rebuild that failed (the
+    // publisher found Redis gone again) go out next cycle still tagged "source": "maintenance".
+    if (sum.failed == 0)
+        for (auto& [slot, reader] : s.readers)
+            if (s.state.at(slot).stream_verified && !s.unchecked.count(slot)) s.state.at(slot).repairing = false;
     sum.checkpoint_ok = s.checkpoint();
     s.post_gc_jobs();
     sum.mdts = s.readers.size();

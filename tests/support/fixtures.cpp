@@ -198,6 +198,10 @@ void RedisServer::start() {
     if (!up) throw std::runtime_error("redis-server did not come up on port " + std::to_string(port_));
 }
 
+void RedisServer::signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+}
+
 void RedisServer::stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);

@@ -59,6 +59,8 @@ public:
     void start();
     void stop();  // SIGTERM and wait; data is lost unless persistence is on
     bool running() const { return pid_ > 0; }
+    // Sends `sig` to the server (SIGSTOP/SIGCONT: a hung Redis that comes back).
+    void signal(int sig) const;
 
     // Runs one command on a fresh connection (db 1 unless told) and returns the reply;
     // the caller owns it. Throws std::runtime_error when the server cannot be reached.

@@ -1,0 +1,82 @@
+// The fault suite's witnesses: every XADD Redis executed, recorded through MONITOR on a connection
+// of our own (re-attached within milliseconds when Redis restarts), and the count of duplicate,
+// repair and missing events that history and the final files give. Independent of the shipper's
+// code on purpose: a bug there cannot hide itself here.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shipper_fixture.hpp"
+
+namespace hsm::test::fault {
+
+// One XADD as MONITOR showed it: the stream key and the decoded `data` field.
+struct Xadd {
+    std::string key;
+    StreamEvent event;
+};
+
+// Records XADDs on one RedisServer from construction to stop(). Survives restarts and SIGSTOP of
+// the server (it reconnects every few milliseconds while the port is closed); an XADD executed
+// while it was detached (the moment between a restart and the re-attach) is not seen, so
+// scenarios compare the stream too, not only this history.
+class XaddRecorder {
+public:
+    explicit XaddRecorder(const RedisServer& redis);
+    ~XaddRecorder();
+    XaddRecorder(const XaddRecorder&) = delete;
+    XaddRecorder& operator=(const XaddRecorder&) = delete;
+
+    void stop();
+    std::vector<Xadd> snapshot() const;
+    std::size_t size() const;
+    // While armed, the next recorded XADD sends SIGKILL to `pid` from the recorder thread: the
+    // daemon dies after Redis executed an XADD and before it could commit or checkpoint it.
+    void kill_after_next_xadd(pid_t pid) { kill_pid_.store(pid); }
+    bool kill_fired() const { return kill_pid_.load() == 0 && fired_.load(); }
+
+private:
+    void run();
+    int port_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> fd_{-1};
+    std::atomic<pid_t> kill_pid_{0};
+    std::atomic<bool> fired_{false};
+    mutable std::mutex mutex_;
+    std::vector<Xadd> xadds_;
+    std::thread thread_;
+};
+
+// Parses one MONITOR line (`<time> [<db> <client>] "XADD" "key" "*" "data" "<json>"`) into its
+// unquoted arguments; empty for anything else.
+std::vector<std::string> monitor_args(const std::string& line);
+
+// What a scenario ends with.
+struct Tally {
+    std::size_t xadds = 0;       // recorded XADDs
+    std::size_t duplicates = 0;  // untagged events that changed nothing (same line again, PURGED of a purged record)
+    std::size_t repairs = 0;     // "source": "maintenance" events (rebuilds after Redis lost data)
+    std::size_t refreshes = 0;   // "refresh": true re-publications GC asked for
+    std::size_t missing = 0;     // file records the stream lacks or holds in another status, plus stale live records
+    std::size_t recorded_missing = 0;  // the same, for the live set replayed from the recorded XADDs
+    std::vector<std::string> examples;  // the first few duplicates' JSON, for the failure message
+};
+
+using LiveSet = std::map<std::pair<std::int64_t, std::int64_t>, std::string>;  // (cat, rec) -> status
+
+// Duplicate and repair counts of one stream's recorded history.
+// `fresh_starts`: history indices where the scenario wiped Redis and the checkpoint (a first
+// start again), after which NEWs of records shipped before are expected, not duplicates.
+void count_history(const std::vector<Xadd>& history, const std::string& key, Tally& tally,
+                   const std::vector<std::size_t>& fresh_starts = {});
+// Differences between two live sets (records in one and not the other, or in another status).
+std::size_t differences(const LiveSet& a, const LiveSet& b);
+LiveSet live_set_of(const std::vector<Xadd>& history, const std::string& key);
+
+}  // namespace hsm::test::fault
