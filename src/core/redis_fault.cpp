@@ -90,6 +90,9 @@ std::string RedisProblem::message() const {
 }
 
 std::string RedisProblem::state_key() const {
+    // An unreachable server is one state however it shows (lost during a command, refused or
+    // timed-out connects): an outage must not log a line each time the symptom changes.
+    if (fault == RedisFault::ConnectionLost) return to_string(fault);
     return std::string(to_string(fault)) + "|" + std::string(first_word(command)) + "|" +
            std::string(first_word(detail));
 }

@@ -79,6 +79,27 @@ TEST_CASE("redis fault: FaultLog logs each change of state once, with the count"
     CHECK(log.failures() == 0);
 }
 
+TEST_CASE("redis fault: an outage is one state whatever its symptom", "[core][redis]") {
+    // Found when the shipper probed a stopped Redis every cycle: "lost during a command", then
+    // "connection refused" on each reconnect, logged as two states.
+    auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("ring", ring));
+    FaultLog log("redis 127.0.0.1:1");
+    const RedisProblem lost{RedisFault::ConnectionLost, "XREVRANGE hsm:actions:fs-MDT0000", "default",
+                            "connection lost during a command: Server closed the connection"};
+    const RedisProblem refused{RedisFault::ConnectionLost, "connect", "default", "cannot connect: Connection refused"};
+    const RedisProblem timeout{RedisFault::ConnectionLost, "connect", "default", "cannot connect: Connection timed out"};
+    CHECK(log.failed(lost));
+    for (int i = 0; i < 10; ++i) {
+        CHECK_FALSE(log.failed(refused));
+        CHECK_FALSE(log.failed(timeout));
+    }
+    spdlog::set_default_logger(previous);
+    CHECK(ring->last_formatted().size() == 1);
+    CHECK(log.failures() == 21);
+}
+
 TEST_CASE("redis fault: which refusals are about every key", "[core][redis]") {
     const auto refused = [](const char* text) { return RedisProblem{classify_error(text), "XADD k", "u", text}; };
     CHECK(affects_every_key(refused("NOPERM this user has no permissions to run the 'xadd' command")));
