@@ -116,6 +116,8 @@ void Config::set(std::string_view key, const Value& v, std::string_view origin) 
     if (!type_ok)
         throw ConfigError(std::string(origin) + ": key '" + std::string(key) + "' must be a " +
                           std::string(type_name(k.type)));
+    if (k.type == Type::String && static_cast<double>(std::get<std::string>(stored).size()) < k.min)
+        throw ConfigError(std::string(origin) + ": key '" + std::string(key) + "' must not be empty");
     if (k.type == Type::Integer || k.type == Type::Float) {
         double d = as_number(stored);
         if (!(d >= k.min && d <= k.max)) {

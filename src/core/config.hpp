@@ -24,8 +24,8 @@ struct KeySpec {
     Type type;
     Value default_value;  // std::monostate: optional key without a default
     std::string_view help;
-    double min = -1e300;  // inclusive bounds for Integer/Float keys
-    double max = 1e300;
+    double min = -1e300;  // inclusive bounds for Integer/Float keys; for String keys, min is the
+    double max = 1e300;   // least length (1: empty makes no sense, e.g. a host or a path)
 };
 
 // Thrown at start-up only (never on a hot path). what() names the file, the line and the key.
