@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, tests, benchmarks and demo need (idempotent).
+#   scripts/install-deps.sh          # build, tests, benchmarks, demo
+#   scripts/install-deps.sh fuzz     # also clang and its sanitizer/libFuzzer runtime (fuzz/run.sh)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libhiredis-dev libconcurrentqueue-dev libxxhash-dev libtomlplusplus-dev libspdlog-dev
       libsimdjson-dev libcli11-dev libncurses-dev libsystemd-dev catch2 libbenchmark-dev
       redis-server redis-tools tmux
       pybind11-dev python3-dev python3-pytest python3-redis)
+[ "${1:-}" = "fuzz" ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,8 @@
 
 #include <toml++/toml.h>
 
+#include "core/escape.hpp"
+
 namespace hsm::config {
 
 namespace {
@@ -142,14 +144,15 @@ Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, 
         table = toml::parse_file(file.string());
     } catch (const toml::parse_error& e) {
         throw ConfigError(file.string() + ":" + std::to_string(e.source().begin.line) +
-                          ": invalid TOML: " + std::string(e.description()));
+                          ": invalid TOML: " + escape_control(e.description()));
     }
     for (const auto& [key, node] : table) {
         const std::string where = file.string() + ":" + std::to_string(node.source().begin.line);
         const KeySpec* spec = nullptr;
         for (const auto& k : schema)
             if (k.name == key.str()) spec = &k;
-        if (!spec) throw ConfigError(where + ": unknown key '" + std::string(key.str()) + "'");
+        // Key names come from the file and end up on a terminal: escaped (core/escape.hpp).
+        if (!spec) throw ConfigError(where + ": unknown key '" + escape_control(key.str()) + "'");
         auto v = convert(node, spec->type);
         if (!v)
             throw ConfigError(where + ": key '" + std::string(key.str()) + "' must be a " +
