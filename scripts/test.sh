@@ -10,6 +10,9 @@ if [ "${1:-}" = "--sanitize" ]; then sanitize="$2"; fi
 scripts/install-deps.sh
 build=build
 [ -n "$sanitize" ] && build="build-${sanitize//,/-}"
+# UBSan only prints and carries on by default: a report must fail the test that caused it.
+# (ASan aborts by default; TSan makes the process exit 66 when it reported a race.)
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 # Every option is spelled out: a build/ configured by anything else (scripts/demo.sh, a developer)
 # must not carry settings over into the test run.
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHSM_BUILD_TESTS=ON -DHSM_BUILD_BENCH=ON \

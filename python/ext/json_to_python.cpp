@@ -176,13 +176,27 @@ struct JsonToPython::Impl {
             }
             case od::json_type::number: {
                 // Integers beyond 64 bits and out-of-range floats fail here and take the
-                // json.loads path, which gives Python's unbounded int and float('inf').
-                od::number n;
-                if (v.get_number().get(n)) return fail();
-                switch (n.get_number_type()) {
-                    case od::number_type::signed_integer: return integer(n.get_int64(), slot_index);
-                    case od::number_type::unsigned_integer: return PyLong_FromUnsignedLongLong(n.get_uint64());
-                    case od::number_type::floating_point_number: return PyFloat_FromDouble(n.get_double());
+                // json.loads path, which gives Python's unbounded int and float('inf'). Each kind
+                // is read by its own getter: simdjson 3.0.1's get_number() returns 0.0 for a float
+                // of 19 or more digits, which get_double() parses right (src/core/json_number.hpp).
+                od::number_type type;
+                if (v.get_number_type().get(type)) return fail();
+                switch (type) {
+                    case od::number_type::signed_integer: {
+                        std::int64_t i = 0;
+                        if (v.get_int64().get(i)) return fail();
+                        return integer(i, slot_index);
+                    }
+                    case od::number_type::unsigned_integer: {
+                        std::uint64_t u = 0;
+                        if (v.get_uint64().get(u)) return fail();
+                        return PyLong_FromUnsignedLongLong(u);
+                    }
+                    case od::number_type::floating_point_number: {
+                        double d = 0;
+                        if (v.get_double().get(d)) return fail();
+                        return PyFloat_FromDouble(d);
+                    }
                 }
                 return fail();
             }

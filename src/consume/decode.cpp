@@ -8,6 +8,8 @@
 
 #include <simdjson.h>
 
+#include "core/json_number.hpp"
+
 namespace hsm::consume::detail {
 
 namespace od = simdjson::ondemand;
@@ -22,6 +24,7 @@ std::string_view to_string(DecodeStatus status) {
         case DecodeStatus::MissingKey: return "missing key";
         case DecodeStatus::BadType: return "wrong type for key";
         case DecodeStatus::UnknownEventType: return "unknown event_type";
+        case DecodeStatus::OutOfRange: return "number out of range for key";
     }
     return "?";
 }
@@ -73,24 +76,6 @@ bool read_string(od::value v, std::string& strings, std::string_view& out) {
     return true;
 }
 
-bool read_index(od::value v, std::uint32_t& out) {
-    std::uint64_t n = 0;
-    if (v.get_uint64().get(n) || n > std::numeric_limits<std::uint32_t>::max()) return false;
-    out = static_cast<std::uint32_t>(n);
-    return true;
-}
-
-// Unix seconds: the shipper writes integers; a float (another producer's time.time()) is
-// truncated rather than rejected, since nothing but display depends on it.
-bool read_seconds(od::value v, std::int64_t& out) {
-    od::number n;
-    if (v.get_number().get(n)) return false;
-    if (n.is_int64()) out = n.get_int64();
-    else if (n.is_uint64()) out = static_cast<std::int64_t>(n.get_uint64());
-    else out = static_cast<std::int64_t>(n.get_double());
-    return true;
-}
-
 bool parse_event_type(std::string_view s, EventType& out) {
     if (s == "NEW") out = EventType::New;
     else if (s == "UPDATE") out = EventType::Update;
@@ -120,6 +105,22 @@ bool is_json_non_object(od::document& doc) {
     }
 }
 
+using json::NumberRead;
+
+// A required index: a wrong type and a number it cannot hold both reject the entry.
+DecodeResult index_field(NumberRead r, std::string_view key) {
+    if (r == NumberRead::NotNumber) return bad(DecodeStatus::BadType, key);
+    if (r == NumberRead::OutOfRange) return bad(DecodeStatus::OutOfRange, key);
+    return {};
+}
+
+// Optional times: a wrong type is ignored (treated as absent), a number out of range rejects
+// the entry. A float is truncated rather than rejected, since nothing but display depends on it.
+DecodeResult seconds_field(od::value& v, std::int64_t& out, std::string_view key) {
+    if (json::read_seconds(v, out) == NumberRead::OutOfRange) return bad(DecodeStatus::OutOfRange, key);
+    return {};
+}
+
 // Reads one field into `out`; optional fields of the wrong type are ignored (treated as absent),
 // required ones reject the entry (the indices are optional when `require_index` is false).
 DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, Seen& seen,
@@ -136,20 +137,21 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
             seen.mdt = true;
             break;
         case Key::CatIdx:
-            if (read_index(v, out.cat_idx)) seen.cat = true;
-            else if (require_index) return bad(DecodeStatus::BadType, "cat_idx");
+        case Key::CatIdx:
+            if (auto r = index_field(json::read_index(v, out.cat_idx), "cat_idx"); r.ok()) seen.cat = true;
+            else if (require_index) return r;
             break;
         case Key::RecIdx:
-            if (read_index(v, out.rec_idx)) seen.rec = true;
-            else if (require_index) return bad(DecodeStatus::BadType, "rec_idx");
+            if (auto r = index_field(json::read_index(v, out.rec_idx), "rec_idx"); r.ok()) seen.rec = true;
+            else if (require_index) return r;
             break;
         case Key::Fid: read_string(v, strings, out.fid); break;
         case Key::Action: read_string(v, strings, out.action); break;
         case Key::Status: read_string(v, strings, out.status); break;
         case Key::ActionKey: read_string(v, strings, out.action_key); break;
         case Key::Source: read_string(v, strings, out.source); break;
-        case Key::Timestamp: read_seconds(v, out.timestamp); break;
-        case Key::FirstSeen: read_seconds(v, out.first_seen); break;
+        case Key::Timestamp: return seconds_field(v, out.timestamp, "timestamp");
+        case Key::FirstSeen: return seconds_field(v, out.first_seen, "first_seen");
         case Key::Refresh: {
             bool b = false;
             if (!v.get_bool().get(b)) out.refresh = b;

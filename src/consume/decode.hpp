@@ -16,7 +16,9 @@ namespace hsm::consume::detail {
 // must be readable but may hold anything, e.g. the next document of the batch.
 constexpr std::size_t kJsonPadding = 64;
 
-enum class DecodeStatus { Ok, NotJson, NotObject, MissingKey, BadType, UnknownEventType };
+// OutOfRange: a number the event cannot hold (an index beyond 32 bits, a time beyond 64-bit
+// seconds, e.g. `2e191`): the entry is skipped like any other broken one, never wrapped or cast.
+enum class DecodeStatus { Ok, NotJson, NotObject, MissingKey, BadType, UnknownEventType, OutOfRange };
 
 struct DecodeResult {
     DecodeStatus status = DecodeStatus::Ok;

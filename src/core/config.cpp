@@ -15,6 +15,8 @@
 
 #include <toml++/toml.h>
 
+#include "core/escape.hpp"
+
 namespace hsm::config {
 
 namespace {
@@ -323,6 +325,8 @@ void Config::set(std::string_view key, const Value& v, std::string_view origin) 
     if (!type_ok)
         throw ConfigError(std::string(origin) + ": key '" + std::string(key) + "' must be a " +
                           std::string(type_name(k.type)));
+    if (k.type == Type::String && static_cast<double>(std::get<std::string>(stored).size()) < k.min)
+        throw ConfigError(std::string(origin) + ": key '" + std::string(key) + "' must not be empty");
     if (k.type == Type::String && !k.choices.empty()) {
         const std::string& text = std::get<std::string>(stored);
         const auto it = std::find_if(k.choices.begin(), k.choices.end(),

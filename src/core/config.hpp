@@ -25,8 +25,8 @@ struct KeySpec {
     Type type;
     Value default_value;  // std::monostate: optional key without a default
     std::string_view help;
-    double min = -1e300;  // inclusive bounds for Integer/Float keys
-    double max = 1e300;
+    double min = -1e300;  // inclusive bounds for Integer/Float keys; for String keys, min is the
+    double max = 1e300;   // least length (1: empty makes no sense, e.g. a host or a path)
     // String keys with a closed set of values: matched in any case and stored as spelled here
     // (`log_level = "INFO"`, the Python version's habit, gives "info"). Empty: any string.
     std::span<const std::string_view> choices = {};

@@ -17,7 +17,8 @@ inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info",     
 config::KeySpec log_level_key(std::string_view default_level, std::string_view help);
 
 // level: one of kLogLevels, any case. Returns false (with the reason on stderr, never stdout) when
-// the level is unknown or the file cannot be opened.
+// the level is unknown or the file cannot be opened. Every message of the logger it installs has
+// its control bytes escaped (core/escape.hpp): outside text cannot forge lines or drive a terminal.
 bool setup_logging(const std::string& level, const std::string& log_file, const std::string& name);
 
 // Logs what loading the configuration noticed (retired or sibling keys): call after setup_logging.

@@ -8,6 +8,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "core/json_number.hpp"
 #include "gc/gc.hpp"
 
 namespace hsm::gc {
@@ -22,7 +23,23 @@ struct Decoded {
     std::int64_t first_seen = 0;  // Unix seconds, on our UPDATEs; 0 when absent
 };
 
-// Fields are looked up by name in any order (Python wrote them in its own order).
+// An index or a time that the consumers' decoder rejects (core/json_number.hpp) makes the entry
+// one that replay skips too: the live set the shipper repairs against must be the one they see.
+// A present index that is no index (a string, -1, 2^32) is not "no index" either.
+bool read_index(od::value v, std::int64_t& out) {
+    std::uint32_t i = 0;
+    if (json::read_index(v, i) != json::NumberRead::Ok) return false;
+    out = i;
+    return true;
+}
+
+bool time_in_range(od::value v) {
+    std::int64_t ignored = 0;
+    return json::read_seconds(v, ignored) != json::NumberRead::OutOfRange;
+}
+
+// Fields are looked up by name in any order (Python wrote them in its own order). False for an
+// entry that is not an event: not a JSON object, no event_type, or a number out of range.
 bool decode(od::parser& parser, simdjson::padded_string_view json, Decoded& d) {
     od::document doc;
     if (parser.iterate(json).get(doc)) return false;
@@ -37,10 +54,16 @@ bool decode(od::parser& parser, simdjson::padded_string_view json, Decoded& d) {
         else if (key == "action") { if (v.get_string().get(d.action)) d.action = {}; }
         else if (key == "raw") { if (v.get_string().get(d.raw)) d.raw = {}; }
         else if (key == "action_key") { if (v.get_string().get(d.action_key)) d.action_key = {}; }
-        else if (key == "cat_idx") { if (v.get_int64().get(d.cat_idx)) d.cat_idx = -1; }
-        else if (key == "rec_idx") { if (v.get_int64().get(d.rec_idx)) d.rec_idx = -1; }
-        else if (key == "first_seen") { if (v.get_int64().get(d.first_seen)) d.first_seen = 0; }
+        else if (key == "cat_idx") { if (!read_index(v, d.cat_idx)) return false; }
+        else if (key == "rec_idx") { if (!read_index(v, d.rec_idx)) return false; }
+        else if (key == "timestamp") { if (!time_in_range(v)) return false; }
+        else if (key == "first_seen") {
+            if (json::read_seconds(v, d.first_seen) == json::NumberRead::OutOfRange) return false;
+        }
     }
+    // Like the consumers' decoder, nothing may follow the object.
+    const char* rest = nullptr;
+    if (doc.current_location().get(rest) == simdjson::SUCCESS) return false;
     return !d.event_type.empty();
 }
 
@@ -147,7 +170,8 @@ ReplayResult replay_stream(RedisConnection& redis, const std::string& key, const
     }
     folder.finish();
     if (result.skipped)
-        spdlog::warn("{}: replay skipped {} entries that are not events (not JSON or no identity)",
+        spdlog::warn("{}: replay skipped {} entries that are not events (not JSON, no identity or a "
+                     "number out of range)",
                      key, result.skipped);
     result.ok = true;
     return result;

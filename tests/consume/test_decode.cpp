@@ -109,8 +109,6 @@ TEST_CASE("decode: missing or mistyped keys are rejected and named", "[consume][
     auto str_idx = decode(R"({"event_type": "NEW", "mdt": "m", "cat_idx": "1", "rec_idx": 2})");
     CHECK(str_idx->result.status == DecodeStatus::BadType);
     CHECK(str_idx->result.what == "cat_idx");
-    auto big_idx = decode(R"({"event_type": "NEW", "mdt": "m", "cat_idx": 4294967296, "rec_idx": 2})");
-    CHECK(big_idx->result.status == DecodeStatus::BadType);
     auto num_mdt = decode(R"({"event_type": "NEW", "mdt": 3, "cat_idx": 1, "rec_idx": 2})");
     CHECK(num_mdt->result.what == "mdt");
     auto odd_type = decode(R"({"event_type": "RENAMED", "mdt": "m", "cat_idx": 1, "rec_idx": 2})");
@@ -135,6 +133,50 @@ TEST_CASE("decode: a display reader accepts events without record indices", "[co
     // What every line shows is still required.
     CHECK(decode(R"({"mdt": "m", "status": "STARTED"})", false)->result.what == "event_type");
     CHECK(decode(R"({"event_type": "UPDATE", "status": "STARTED"})", false)->result.what == "mdt");
+}
+
+// Issue #12 item 3: `2e191` as a timestamp overflowed a float-to-int64 conversion (UBSan). Every
+// number the event cannot hold now rejects the entry, named, instead of wrapping or casting.
+TEST_CASE("decode: numbers out of range are rejected and named, never converted", "[consume][decode]") {
+    const auto with = [](const std::string& key, const std::string& value) {
+        std::string json = R"({"event_type": "NEW", "mdt": "m", "cat_idx": 1, "rec_idx": 2)";
+        if (key == "cat_idx" || key == "rec_idx") {
+            const std::string old = "\"" + key + "\": " + (key == "cat_idx" ? "1" : "2");
+            json.replace(json.find(old), old.size(), "\"" + key + "\": " + value);
+        } else {
+            json += ", \"" + key + "\": " + value;
+        }
+        return decode(json + "}");
+    };
+    for (const char* key : {"timestamp", "first_seen"}) {
+        for (const char* value : {"2e191", "-2e191", "9223372036854775808", "18446744073709551615",
+                                  "9223372036854775808.0", "1e400", "-1e400", "123456789012345678901234567890"}) {
+            CAPTURE(key, value);
+            auto d = with(key, value);
+            CHECK(d->result.status == DecodeStatus::OutOfRange);
+            CHECK(d->result.what == key);
+        }
+        // The edges that do fit still decode.
+        CHECK(with(key, "9223372036854775807")->result.ok());
+        CHECK(with(key, "-9223372036854775808")->result.ok());
+        CHECK(with(key, "-9.2e18")->result.ok());
+    }
+    for (const char* key : {"cat_idx", "rec_idx"}) {
+        for (const char* value : {"4294967296", "-1", "18446744073709551616", "1e300", "-0.5e10", "1e400"}) {
+            CAPTURE(key, value);
+            auto d = with(key, value);
+            CHECK(d->result.status == DecodeStatus::OutOfRange);
+            CHECK(d->result.what == key);
+        }
+        CHECK(with(key, "4294967295")->result.ok());
+        CHECK(with(key, "0")->result.ok());
+        CHECK(with(key, "1.5")->result.status == DecodeStatus::BadType);  // a fraction is no index
+    }
+    CHECK(with("timestamp", "2e191")->event.timestamp == 0);  // never a wrapped value
+    // simdjson 3.0.1's get_number() reads floats of 19+ digits as 0.0: the decoder must not.
+    CHECK(with("timestamp", "1234567890123456789.5")->event.timestamp == 1234567890123456768);
+    CHECK(with("first_seen", "-9223372036854775808.0")->event.first_seen == std::numeric_limits<std::int64_t>::min());
+    CHECK(detail::to_string(DecodeStatus::OutOfRange) == "number out of range for key");
 }
 
 TEST_CASE("decode: escapes are undone and optional fields are lenient", "[consume][decode]") {

@@ -62,6 +62,9 @@ TEST_CASE("reader: snapshot replay reads every stream to its end and skips broke
     xadd(redis, "hsm:actions:elm-MDT0001", "this is not json");
     xadd(redis, "hsm:actions:elm-MDT0001", R"({"event_type": "NEW", "mdt": "elm-MDT0001"})");
     redis.command({"XADD", "hsm:actions:elm-MDT0001", "*", "payload", "no data field"});
+    // A number no event can hold (issue #12 item 3): skipped, not converted.
+    xadd(redis, "hsm:actions:elm-MDT0001",
+         R"({"event_type":"NEW","mdt":"elm-MDT0001","cat_idx":9,"rec_idx":9,"timestamp":2e191})");
     redis.command({"SET", "hsm:actions:not-a-stream", "x"});
     xadd(redis, "other:prefix:elm-MDT0002", "{}");
 
@@ -74,16 +77,16 @@ TEST_CASE("reader: snapshot replay reads every stream to its end and skips broke
     CHECK(reader.caught_up());
     CHECK(seen.size() == 42);
     const auto stats = reader.stats();
-    CHECK(stats.entries == 45);
+    CHECK(stats.entries == 46);
     CHECK(stats.events == 42);
-    CHECK(stats.skipped == 3);
+    CHECK(stats.skipped == 4);
 
     auto streams = reader.streams();
     REQUIRE(streams.size() == 2);
     CHECK(streams[0].name == "hsm:actions:elm-MDT0000");
     CHECK(streams[0].mdt == "elm-MDT0000");
     CHECK(streams[0].length == 30);
-    CHECK(streams[1].length == 15);
+    CHECK(streams[1].length == 16);
     CHECK(streams[1].position == streams[1].last);
     CHECK_FALSE(streams[1].first.empty());
 

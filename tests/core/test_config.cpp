@@ -91,6 +91,30 @@ TEST_CASE("config: an unknown key names file, line and key", "[core][config]") {
     CHECK_THAT(err, Catch::Contains("unknown"));
 }
 
+// Errors are printed on the admin's terminal, and a quoted TOML key can hold any byte.
+TEST_CASE("config: control bytes from the file are escaped in errors", "[core][config]") {
+    std::string file;
+    const std::string err = load_error("\"evil\\u001b]0;T\\u0007\\nline\" = 1\n", &file);
+    CHECK_THAT(err, Catch::Contains(file + ":1"));
+    CHECK_THAT(err, Catch::Contains(R"(unknown key 'evil\x1b]0;T\x07\nline')"));
+    for (const char c : err) CHECK(static_cast<unsigned char>(c) >= 0x20);
+    const std::string invalid = load_error("host = \"a\x01\"\n");
+    CHECK_FALSE(invalid.empty());
+    for (const char c : invalid) CHECK(static_cast<unsigned char>(c) >= 0x20);
+}
+
+TEST_CASE("config: a String key's min is its least length", "[core][config]") {
+    static const KeySpec schema[] = {
+        {"host", Type::String, std::string("localhost"), "Host name.", 1},
+        {"note", Type::String, std::string(""), "May be empty."},
+    };
+    hsm::config::Config cfg(schema);
+    CHECK_THROWS_WITH(cfg.set("host", std::string(""), "--host"), "--host: key 'host' must not be empty");
+    cfg.set("note", std::string(""));
+    cfg.set("host", std::string("h"));
+    CHECK(cfg.str("host") == "h");
+}
+
 TEST_CASE("config: a wrong type names file, line, key and the expected type", "[core][config]") {
     std::string file;
     SECTION("string for integer") {

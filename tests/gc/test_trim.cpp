@@ -119,6 +119,33 @@ TEST_CASE("replay folds NEW/UPDATE/PURGED and copes with Python-written entries"
     CHECK(rec->first_seen == 1759000000);  // from the UPDATE: its NEW may have been compacted away
 }
 
+// Issue #12 item 3, the gc's side: replay skips (and counts) every entry whose numbers the
+// consumers' decoder rejects, so the live set the shipper repairs against is the one they see.
+TEST_CASE("replay skips entries with numbers out of range, as the consumers do", "[gc][replay]") {
+    RedisServer server;
+    auto owner = connect(server);
+    RedisConnection& c = *owner;
+    const auto add = [&](const std::string& json) { c.command({"XADD", "k", "*", "data", json}); };
+    add(R"({"event_type":"NEW","mdt":"m","cat_idx":1,"rec_idx":1,"fid":"f1","action":"ARCHIVE","raw":"a"})");
+    add(R"({"event_type":"NEW","mdt":"m","cat_idx":9,"rec_idx":9,"timestamp":2e191,"raw":"b"})");
+    add(R"({"event_type":"NEW","mdt":"m","cat_idx":9,"rec_idx":8,"first_seen":9223372036854775808,"raw":"b"})");
+    add(R"({"event_type":"NEW","mdt":"m","cat_idx":4294967296,"rec_idx":1,"raw":"c"})");
+    add(R"({"event_type":"NEW","mdt":"m","cat_idx":1e300,"rec_idx":1,"raw":"c"})");
+    add(R"({"event_type":"NEW","mdt":"m","cat_idx":2,"rec_idx":1e400,"raw":"c"})");
+    // An out-of-range index is not "no index": this must not purge f1 by its action_key.
+    add(R"({"event_type":"PURGED","mdt":"m","cat_idx":-1,"rec_idx":1,"action_key":"f1:ARCHIVE"})");
+    add(R"({"event_type":"NEW","mdt":"m","cat_idx":3,"rec_idx":3,"timestamp":1759619143.5,"raw":"d"})");
+
+    const gc::ReplayResult r = gc::replay_stream(c, "k", "m", {}, 100);
+    REQUIRE(r.ok);
+    CHECK(r.entries == 8);
+    CHECK(r.skipped == 6);
+    CHECK(r.live.size() == 2);
+    CHECK(r.live.find({1, 1}));
+    CHECK(r.live.find({3, 3}));
+    CHECK_FALSE(r.live.find({9, 9}));
+}
+
 TEST_CASE("stream check verdicts", "[gc][check]") {
     RedisServer server;
     auto owner = connect(server);

@@ -81,6 +81,10 @@ RAW_JSON = [
     ('{"event_type": "NEW", "mdt": "m", "cat_idx": 1, "rec_idx": 3, "exp": 1E5, "negzero": -0, '
      '"negzerof": -0.0, "huge": 1e400, "ascii_escape": "\\u00e9\\ud83d\\ude00", "dup": 1, "dup": 2}'),
     '{"event_type": "NEW", "mdt": "m", "cat_idx": 1, "rec_idx": 4, "lone_surrogate": "\\ud800"}',
+    # 19+ significant digits: simdjson 3.0.1's get_number() reads these as 0.0 (alone in their
+    # entry: anything above that sends the whole document down the json.loads path)
+    ('{"event_type": "NEW", "mdt": "m", "cat_idx": 1, "rec_idx": 5, "long_float": 1234567890123456789.5, '
+     '"two_63": 9223372036854775808.0, "long_neg": -100000000000000000000.0}'),
 ]
 
 

@@ -69,6 +69,11 @@ TEST_CASE("shipper config: errors name the file, the line and the key", "[shippe
         {"trim_chunk_size = 0\n", "trim_chunk_size", 1},
         {"redis_db = -1\n", "redis_db", 1},
         {"reconcile_interval = 0.5\n", "reconcile_interval", 1},
+        {"redis_host = \"\"\n", "redis_host", 1},                            // empty (issue #12)
+        {"\nmdt_watch_glob = ''\n", "mdt_watch_glob", 2},
+        {"cache_path = \"\"\n", "cache_path", 1},
+        {"redis_stream_prefix = \"\"\n", "redis_stream_prefix", 1},
+        {"log_level = \"\"\n", "log_level", 1},
     };
     for (const auto& c : cases) {
         INFO(c.text);
@@ -76,7 +81,12 @@ TEST_CASE("shipper config: errors name the file, the line and the key", "[shippe
         const std::string err = load_error(c.text, file);
         CHECK_THAT(err, Catch::Contains(file + ":" + std::to_string(c.line)));
         CHECK_THAT(err, Catch::Contains(std::string("'") + c.key + "'"));
+        if (std::string(c.text).find("= \"\"") != std::string::npos || std::string(c.text).find("''") != std::string::npos)
+            CHECK_THAT(err, Catch::Contains("must not be empty"));
     }
+    // Keys where empty has a meaning stay accepted.
+    std::string file;
+    CHECK(load_error("redis_username = \"\"\nredis_password = \"\"\nlog_file = \"\"\n", file).empty());
 }
 
 TEST_CASE("shipper config: the reference documents every key", "[shipper][config]") {

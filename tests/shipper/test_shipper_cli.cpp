@@ -24,6 +24,10 @@ TEST_CASE("shipper cli: a bad config exits 2 naming the file and the key, touchi
         {"poll_interval", "0", "poll_interval"},         // out of range
         {"use_approximate_trimming", "1", "use_approximate_trimming"},
         {"log_level", "\"loud\"", "log_level"},          // not a level
+        {"redis_host", "\"\"", "redis_host"},            // empty where empty makes no sense
+        {"mdt_watch_glob", "\"\"", "mdt_watch_glob"},
+        {"cache_path", "\"\"", "cache_path"},
+        {"redis_stream_prefix", "\"\"", "redis_stream_prefix"},
     };
     for (const auto& c : cases) {
         ShipperFixture fx(redis.port());

@@ -58,6 +58,31 @@ TEST_CASE("top: --run-once prints one plain frame", "[tools][top]") {
     CHECK(lines[12] == "WARNING: 1 stream events failed to parse.");
 }
 
+// Issue #12 item 1: status, mdt and action come from the stream, written by anyone who can XADD.
+// An ESC sequence set the admin's window title and cleared the screen; a newline forged lines.
+TEST_CASE("top: --run-once shows control bytes in stream fields escaped", "[tools][top]") {
+    RedisServer redis;
+    xadd(redis, "hsm:actions:elm-MDT0000",
+         R"({"event_type":"NEW","mdt":"elm-MDT0000","cat_idx":1,"rec_idx":1,"fid":"0x1:0x1:0x0",)"
+         R"("action":"ARCHIVE\nforged line","status":"\u001b]0;TITLE\u0007\u001b[2J","timestamp":1})");
+    xadd(redis, "hsm:actions:odd",
+         R"({"event_type":"NEW","mdt":"odd\u009b\u007f","cat_idx":1,"rec_idx":2,)"
+         R"("action":"RESTORE","status":"WAITING\u0085","timestamp":1})");
+    auto r = run({bin("hsm-action-top").string(), "--host", "127.0.0.1", "--port", std::to_string(redis.port()),
+                  "--run-once"});
+    REQUIRE(r.exit_code == 0);
+    for (const char c : r.out) {
+        const auto u = static_cast<unsigned char>(c);
+        CHECK((c == '\n' || (u >= 0x20 && u != 0x7f)));
+    }
+    CHECK(r.out.find("\xc2\x9b") == std::string::npos);  // C1 controls, as UTF-8
+    CHECK(r.out.find("\xc2\x85") == std::string::npos);
+    const auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == 10);  // no forged line
+    CHECK(lines[8] == R"(elm-MDT0000   | ARCHIVE\nforged line | \x1b]0;TITLE\x07\x1b[2J |          1)");
+    CHECK(lines[9] == R"(odd\u009b\x7f | RESTORE              | WAITING\u0085 |          1)");
+}
+
 TEST_CASE("top: thousands separators and an empty database", "[tools][top]") {
     RedisServer redis;
     auto empty = run({bin("hsm-action-top").string(), "--port", std::to_string(redis.port()), "--run-once"});

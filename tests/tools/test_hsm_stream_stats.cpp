@@ -268,6 +268,35 @@ TEST_CASE("stats: Prometheus text exposition parses back", "[tools][stats][prome
     CHECK(live_actions["elm-MDT0000|RESTORE|WAITING"] == 1);
 }
 
+// Issue #12 item 1: names from the stream reach files an admin reads and scrapers parse. Control
+// bytes are written as visible escapes, then escaped as each format defines (a backslash is `\\`
+// in both), so every line parses and nothing drives a terminal.
+TEST_CASE("stats: control bytes in names are escaped in Influx and Prometheus outputs", "[tools][stats]") {
+    RedisServer redis;
+    xadd(redis, "hsm:actions:evil",
+         R"({"event_type":"NEW","mdt":"evil\u001b[2J","cat_idx":1,"rec_idx":1,"fid":"0x1:0x1:0x0",)"
+         R"("action":"ARCHIVE\nforged 1i","status":"WAIT\u009bING\u0007","timestamp":1})");
+    const auto only_printable = [](const std::string& text) {
+        for (const char c : text) {
+            const auto u = static_cast<unsigned char>(c);
+            if (c != '\n' && (u < 0x20 || u == 0x7f)) return false;
+        }
+        return text.find("\xc2\x9b") == std::string::npos;
+    };
+    auto influx = run(stats(redis, {"--format", "influx"}));
+    REQUIRE(influx.exit_code == 0);
+    CHECK(only_printable(influx.out));
+    CHECK(std::count(influx.out.begin(), influx.out.end(), '\n') == 3);  // summary, stream, breakdown
+    CHECK_THAT(influx.out, Catch::Contains(
+        R"(hsm_stream_stats,action=ARCHIVE\\nforged\ 1i,mdt=evil\\x1b[2J,status=WAIT\\u009bING\\x07 count=1i)"));
+
+    auto prom = run(stats(redis, {"--format", "prometheus"}));
+    REQUIRE(prom.exit_code == 0);
+    CHECK(only_printable(prom.out));
+    CHECK_THAT(prom.out, Catch::Contains(
+        R"(hsm_stream_stats_live_actions{mdt="evil\\x1b[2J",action="ARCHIVE\\nforged 1i",status="WAIT\\u009bING\\x07"} 1)"));
+}
+
 TEST_CASE("stats: configuration and connection failures exit non-zero with a clear message",
           "[tools][stats]") {
     TempDir dir;
@@ -285,6 +314,16 @@ TEST_CASE("stats: configuration and connection failures exit non-zero with a cle
     auto unknown = run({bin("hsm-stream-stats").string(), "-c", (dir / "unknown.toml").string()});
     CHECK(unknown.exit_code == 2);
     CHECK(unknown.err.find("redis_hots") != std::string::npos);
+
+    // Empty where empty makes no sense: in the file, or on the command line.
+    write_file(dir / "empty.toml", "redis_stream_prefix = \"\"\n");
+    auto empty = run({bin("hsm-stream-stats").string(), "-c", (dir / "empty.toml").string()});
+    CHECK(empty.exit_code == 2);
+    CHECK(empty.err.find("empty.toml:1") != std::string::npos);
+    CHECK(empty.err.find("'redis_stream_prefix' must not be empty") != std::string::npos);
+    auto empty_host = run({bin("hsm-stream-stats").string(), "--host", ""});
+    CHECK(empty_host.exit_code == 2);
+    CHECK(empty_host.err.find("'redis_host' must not be empty") != std::string::npos);
 
     write_file(dir / "ok.toml", "redis_host = \"127.0.0.1\"\nredis_port = " + std::to_string(free_port()) + "\n");
     auto down = run({bin("hsm-stream-stats").string(), "-c", (dir / "ok.toml").string()}, 30s);

@@ -1,17 +1,11 @@
-// Text from outside (paths and messages from `lfs`, fields of stream entries) made safe to show on
-// a terminal: a file name or a stream field can hold escape sequences that would repaint or
-// retitle the admin's terminal, or a newline that forges a whole output line.
+// The tools' name for the one control-byte escaping rule, which lives in core (core/escape.hpp)
+// so that log lines get it too.
 #pragma once
 
-#include <string>
-#include <string_view>
+#include "core/escape.hpp"
 
 namespace hsm::consume::cli {
 
-// `text` with every control byte written as a visible escape: C0 controls and DEL as `\n`, `\t`,
-// `\r` or `\xNN`, the C1 controls U+0080..U+009F (which some terminals obey) as `\u0080`..`\u009f`,
-// and bytes that are not valid UTF-8 as `\xNN`. Printable text, valid UTF-8 included, and
-// backslashes are kept as they are. Pure function; allocates the result only.
-std::string escape_control(std::string_view text);
+using hsm::escape_control;
 
 }  // namespace hsm::consume::cli

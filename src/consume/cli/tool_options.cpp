@@ -19,7 +19,7 @@ using config::Type;
 
 std::vector<KeySpec> schema_with(std::initializer_list<KeySpec> tool_keys) {
     std::vector<KeySpec> keys = {
-        {"redis_host", Type::String, std::string("localhost"), "Redis server host."},
+        {"redis_host", Type::String, std::string("localhost"), "Redis server host.", 1},
         {"redis_port", Type::Integer, std::int64_t{6379}, "Redis server port.", 1, 65535},
         {"redis_db", Type::Integer, std::int64_t{1}, "Redis database number (the shipper's default is 1).", 0, 1 << 20},
         {"redis_username", Type::String, std::string(""), "Redis ACL user name; empty: AUTH with the password only."},
@@ -27,7 +27,7 @@ std::vector<KeySpec> schema_with(std::initializer_list<KeySpec> tool_keys) {
         {"redis_password_file", Type::String, std::string(""),
          "Read the password from this file instead (first line), so it need not sit in this file."},
         {"redis_stream_prefix", Type::String, std::string("hsm:actions"),
-         "Streams read are `<prefix>:<mdt>`, found with SCAN MATCH `<prefix>:*`."},
+         "Streams read are `<prefix>:<mdt>`, found with SCAN MATCH `<prefix>:*`.", 1},
         log_level_key("warning",
                       "trace, debug, info, warning, error, critical or off, in any case (logs go to stderr)."),
         {"log_file", Type::String, std::string(""), "Write logs to this file instead of stderr."},

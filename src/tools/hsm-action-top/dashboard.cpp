@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "consume/cli/escape.hpp"
 #include "consume/cli/tool_options.hpp"
 
 namespace hsm::consume::top {
@@ -51,8 +52,11 @@ void Dashboard::take(const LiveState& live, bool as_baseline) {
         const std::int64_t diff = as_baseline ? 0
                                   : static_cast<std::int64_t>(b.count) -
                                         static_cast<std::int64_t>(prev == previous_.end() ? 0 : prev->second);
+        // Names come from the streams, where anyone who can XADD writes them: escaped here, once,
+        // for both the curses screen and --run-once (a raw ESC would drive the admin's terminal).
         if (b.count > 0 || diff != 0)
-            rows_.push_back({std::string(b.mdt), std::string(b.action), std::string(b.status), b.count, diff});
+            rows_.push_back({cli::escape_control(b.mdt), cli::escape_control(b.action),
+                             cli::escape_control(b.status), b.count, diff});
     }
     previous_ = std::move(current);
     sort_rows();

@@ -1,11 +1,11 @@
-// Control-byte escaping for anything the tools show (see escape.hpp). A small UTF-8 walk rather
+// Control-byte escaping for anything shown to a person (see escape.hpp). A small UTF-8 walk rather
 // than a library: the rule is short, and it must treat invalid bytes one by one, as shown.
-#include "consume/cli/escape.hpp"
+#include "core/escape.hpp"
 
 #include <cstdint>
 #include <cstdio>
 
-namespace hsm::consume::cli {
+namespace hsm {
 
 namespace {
 
@@ -76,4 +76,4 @@ std::string escape_control(std::string_view text) {
     return out;
 }
 
-}  // namespace hsm::consume::cli
+}  // namespace hsm
