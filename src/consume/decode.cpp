@@ -137,7 +137,6 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
             seen.mdt = true;
             break;
         case Key::CatIdx:
-        case Key::CatIdx:
             if (auto r = index_field(json::read_index(v, out.cat_idx), "cat_idx"); r.ok()) seen.cat = true;
             else if (require_index) return r;
             break;
