@@ -52,23 +52,9 @@ double as_number(const Value& v) {
 }
 
 // Text from the file or the command line, made safe to print: messages go to a terminal or the
-// journal, where control bytes (an escape sequence in a quoted key) must not act.
-std::string shown(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7f) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        } else {
-            out += ch;
-        }
-    }
-    return out;
-}
+// journal, where control bytes (an escape sequence in a quoted key) must not act. The one
+// escaping rule of the suite (core/escape.hpp).
+std::string shown(std::string_view text) { return escape_control(text); }
 
 bool same_ignoring_case(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

@@ -65,7 +65,7 @@ private:
 }  // namespace
 
 config::KeySpec log_level_key(std::string_view default_level, std::string_view help) {
-    return {"log_level", config::Type::String, std::string(default_level), help, -1e300, 1e300, kLogLevels};
+    return {"log_level", config::Type::String, std::string(default_level), help, 1, 1e300, kLogLevels};
 }
 
 bool setup_logging(const std::string& level, const std::string& log_file, const std::string& name) {
