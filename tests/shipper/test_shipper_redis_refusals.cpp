@@ -67,25 +67,53 @@ long long acl_denials(const RedisServer& redis, const std::string& user, const s
 
 }  // namespace
 
-TEST_CASE("shipper refusals: the README's shipper user ships, reconciles and trims", "[shipper][redis][acl]") {
+TEST_CASE("shipper refusals: the README's shipper user ships, reconciles, trims and compacts", "[shipper][redis][acl]") {
     RedisServer redis;
     set_user(redis, readme_acl("hsm-shipper"));
     ShipperFixture fx(redis.port());
     as_shipper_user(fx);
+    fx.set("compact_retention", 0.0);  // maintenance compacts everything superseded
     fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"), short_line(1, 2, "0xb", "ARCHIVE", "WAITING")});
     auto r = fx.run_once();
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(redis.xlen(fx.stream(kMdt)) == 2);
-    // Record 1 done, record 2 superseded: maintenance reconciles, then trims below the live ones.
-    fx.write_actions(kMdt, {short_line(1, 2, "0xb", "ARCHIVE", "STARTED")});
+    // Record 1 stays WAITING (its NEW pins the trim point); record 2 changes twice: its older
+    // entries sit behind record 1's, where only compaction (XDEL) can remove them.
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"), short_line(1, 2, "0xb", "ARCHIVE", "STARTED")});
+    REQUIRE(fx.run_once().exit_code == 0);
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"), short_line(1, 2, "0xb", "ARCHIVE", "FAILED")});
+    REQUIRE(fx.run_once().exit_code == 0);
+    CHECK(redis.xlen(fx.stream(kMdt)) == 4);
+    // Nothing changes: maintenance reconciles, trims below record 1's NEW and compacts the two
+    // superseded entries of record 2 behind it.
     r = fx.maintenance_now();
     INFO(r.err);
     CHECK(r.exit_code == 0);
     const auto events = stream_events(redis, fx.stream(kMdt));
-    REQUIRE_FALSE(events.empty());
-    CHECK(events.front().status == "STARTED");  // everything older was trimmed
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].status == "WAITING");  // record 1's NEW, still live
+    CHECK(events[1].status == "FAILED");   // record 2's newest
     CHECK(acl_denials(redis, "hsm-shipper", "xtrim") == 0);
+    CHECK(acl_denials(redis, "hsm-shipper", "xdel") == 0);
+}
+
+TEST_CASE("shipper refusals: the shipper user without XDEL cannot compact, and says so", "[shipper][redis][acl]") {
+    RedisServer redis;
+    set_user(redis, readme_acl("hsm-shipper"));
+    ShipperFixture fx(redis.port());
+    as_shipper_user(fx);
+    fx.set("compact_retention", 0.0);
+    for (const char* status : {"WAITING", "STARTED", "FAILED"}) {
+        fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING"), short_line(1, 2, "0xb", "ARCHIVE", status)});
+        REQUIRE(fx.run_once().exit_code == 0);
+    }
+    set_user(redis, readme_acl("hsm-shipper"), "xdel");
+    const auto r = fx.maintenance_now(30s);
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("refused XDEL") != std::string::npos);
+    CHECK(r.err.find("for user 'hsm-shipper'") != std::string::npos);
 }
 
 TEST_CASE("shipper refusals: the shipper user minus one command is a clear error and a non-zero exit",
