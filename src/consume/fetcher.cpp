@@ -12,6 +12,8 @@
 
 namespace hsm::consume {
 
+using namespace std::chrono_literals;
+
 namespace {
 
 // SCAN's COUNT hint: keys examined per call. Large enough to walk a big keyspace in a few round
@@ -201,7 +203,12 @@ bool StreamReader::Fetcher::discover() {
     recovered();
     discovered_once_ = true;
     need_discovery_ = false;
-    next_discovery_ = std::chrono::steady_clock::now() + options_.discovery_interval;
+    // While there is no stream yet (a tool started before the shipper's first cycle, as in the
+    // demo), look again every second rather than every discovery_interval: the first events must
+    // not wait 10 s to show.
+    const auto interval = streams_.empty() ? std::min<std::chrono::milliseconds>(options_.discovery_interval, 1s)
+                                           : options_.discovery_interval;
+    next_discovery_ = std::chrono::steady_clock::now() + interval;
     {
         std::lock_guard lock(shared_->mu);
         ++shared_->stats.discoveries;

@@ -125,6 +125,22 @@ TEST_CASE("reader: following from now skips history and finds streams created la
     CHECK(reader.read(200ms).empty());  // and nothing else
 }
 
+TEST_CASE("reader: started before any stream exists, it finds the first one within seconds",
+          "[consume][reader]") {
+    // The demo's case: hsm-action-top started before the shipper's first cycle showed nothing for
+    // the default discovery interval (10 s) although 200,000 events had been shipped.
+    RedisServer redis;
+    ReaderOptions o = options_for(redis);
+    o.discovery_interval = 10s;  // the default
+    o.start = StartAt::Beginning;
+    StreamReader reader(o);
+    REQUIRE(wait_until([&] { return reader.stats().discoveries >= 1; }, 5s));
+    const std::string id = xadd(redis, spec("elm-MDT0000", 1));
+    auto seen = drain(reader, [](const auto& s) { return !s.empty(); }, 5s);  // < the 10 s interval
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].id == id);
+}
+
 TEST_CASE("reader: reconnects after a Redis restart and keeps reading", "[consume][reader]") {
     RedisServer redis;
     xadd(redis, spec("elm-MDT0000", 1));

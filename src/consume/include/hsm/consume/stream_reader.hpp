@@ -52,7 +52,8 @@ struct ReaderOptions {
     // Longest server-side BLOCK of one XREAD: how late discovery and stop() can be noticed.
     std::chrono::milliseconds block{250};
     // How often to SCAN for streams created after start (the shipper creates one per new MDT,
-    // and garbage collection may delete and later recreate a stream).
+    // and garbage collection may delete and later recreate a stream). While no stream exists at
+    // all, the reader looks every second instead (at most this often).
     std::chrono::milliseconds discovery_interval{10000};
     // How long a connect may take, and the longest wait for any reply other than a blocking
     // XREAD (which always gets `block` plus slack): past either, the connection counts as lost.
