@@ -1,5 +1,5 @@
 # CPack: the .deb packages for Debian and Ubuntu sites, with the RPM's layout.
-#   cmake -S . -B build-deb -DCMAKE_INSTALL_PREFIX=/usr -DHSM_BUILD_TESTS=OFF -DHSM_BUILD_BENCH=OFF
+#   cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DHSM_BUILD_TESTS=OFF -DHSM_BUILD_BENCH=OFF
 #   cmake --build build-deb && (cd build-deb && cpack -G DEB)
 # gives lustre-hsm-action-stream_<version>_<arch>.deb (tools, unit, /etc conffiles, man pages,
 # docs) and lustre-hsm-action-stream-dev_<version>_<arch>.deb (headers, library, CMake package).

@@ -26,7 +26,8 @@ namespace {
 constexpr int kExitConfig = 2;
 
 constexpr const char* kManNotes =
-    "Run by systemd as hsm-action-shipper.service (Type=notify, with a watchdog fed once per cycle) "
+    "Run by systemd as hsm-action-shipper.service (Type=notify, with a watchdog fed after every cycle "
+    "and while idle between cycles, so only a hung cycle starves it) "
     "on every Lustre MDS. It reads each MDT's hsm/actions file in debugfs (root only), ships every "
     "new, changed or vanished action to the Redis stream <prefix>:<mdt>, and keeps a checkpoint of "
     "what Redis acknowledged in /var/cache/hsm-action-shipper, so a restart ships nothing twice. "
