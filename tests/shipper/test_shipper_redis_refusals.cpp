@@ -52,18 +52,6 @@ std::size_t count(const std::string& haystack, const std::string& needle) {
     return n;
 }
 
-long long acl_denials(const RedisServer& redis, const std::string& user, const std::string& command) {
-    auto r = redis.command({"ACL", "LOG"});
-    long long total = 0;
-    for (std::size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
-        const redisReply* e = r->element[i];
-        std::map<std::string, const redisReply*> f;
-        for (std::size_t k = 0; k + 1 < e->elements; k += 2) f[std::string(e->element[k]->str, e->element[k]->len)] = e->element[k + 1];
-        const auto text = [&](const char* k) { return f.count(k) ? std::string(f[k]->str, f[k]->len) : std::string(); };
-        if (text("username") == user && text("object") == command && f.count("count")) total += f["count"]->integer;
-    }
-    return total;
-}
 
 }  // namespace
 

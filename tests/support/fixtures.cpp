@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -256,6 +257,23 @@ std::vector<std::pair<std::string, std::string>> RedisServer::xrange(const std::
         out.emplace_back(entry->element[0]->str, data);
     }
     return out;
+}
+
+long long acl_denials(const RedisServer& redis, const std::string& user, const std::string& command) {
+    auto r = redis.command({"ACL", "LOG"});
+    long long total = 0;
+    for (std::size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
+        const redisReply* e = r->element[i];
+        std::map<std::string, const redisReply*> fields;
+        for (std::size_t k = 0; k + 1 < e->elements; k += 2)
+            fields[std::string(e->element[k]->str, e->element[k]->len)] = e->element[k + 1];
+        const auto text = [&](const char* k) {
+            return fields.count(k) ? std::string(fields[k]->str, fields[k]->len) : std::string();
+        };
+        if (text("username") == user && text("object") == command && fields.count("count"))
+            total += fields["count"]->integer;
+    }
+    return total;
 }
 
 }  // namespace hsm::test

@@ -79,6 +79,10 @@ private:
     TempDir dir_;
 };
 
+// How many times `redis` refused `command` (lower case, as ACL LOG names it) to `user`, from its
+// ACL LOG (Redis counts repeats of one refusal in one entry).
+long long acl_denials(const RedisServer& redis, const std::string& user, const std::string& command);
+
 struct ProcessResult {
     int exit_code = -1;  // exit status, or 128+signal when killed
     std::string out;

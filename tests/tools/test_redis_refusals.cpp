@@ -89,23 +89,6 @@ std::size_t count_of(const std::string& text, const std::string& what) {
     return n;
 }
 
-// How many times Redis refused `command` to `user`, from its ACL LOG (Redis counts repeats).
-long long acl_denials(const RedisServer& redis, const std::string& user, const std::string& command) {
-    auto r = redis.command({"ACL", "LOG"});
-    long long total = 0;
-    for (std::size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
-        const redisReply* e = r->element[i];
-        std::map<std::string, const redisReply*> fields;
-        for (std::size_t k = 0; k + 1 < e->elements; k += 2)
-            fields[std::string(e->element[k]->str, e->element[k]->len)] = e->element[k + 1];
-        const auto text = [&](const char* k) {
-            return fields.count(k) ? std::string(fields[k]->str, fields[k]->len) : std::string();
-        };
-        if (text("username") == user && text("object") == command && fields.count("count"))
-            total += fields["count"]->integer;
-    }
-    return total;
-}
 
 }  // namespace
 
