@@ -10,7 +10,7 @@
 #include "core/state.hpp"
 #include "diff/diff.hpp"
 #include "input.hpp"
-#include "shipper/shipper.hpp"
+#include "shipper/checkpoint.hpp"
 
 namespace {
 

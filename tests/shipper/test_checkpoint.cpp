@@ -9,7 +9,7 @@
 #include <xxhash.h>
 
 #include "fixtures.hpp"
-#include "shipper/shipper.hpp"
+#include "shipper/checkpoint.hpp"
 
 using namespace hsm;
 using hsm::test::TempDir;
