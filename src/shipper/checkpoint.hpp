@@ -42,7 +42,7 @@ std::size_t remove_stale_temps(const std::filesystem::path& path);
 // stamp, so `fraction` bounds that replay (restart time) against the snapshot rate (disk writes).
 struct SnapshotPolicy {
     double fraction = 0.25;
-    std::uint64_t floor = 1000;
+    std::uint64_t floor = 100;
     bool due(bool have_snapshot, std::uint64_t committed_since, std::uint64_t live) const {
         if (!have_snapshot) return true;
         const double base = static_cast<double>(live > floor ? live : floor);

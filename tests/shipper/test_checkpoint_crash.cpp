@@ -219,33 +219,39 @@ TEST_CASE("checkpoint crash: a stream cut past the checkpoint's stamp is replaye
     write_file(c.fx.cache_path(), old_checkpoint);
     const auto entries = c.redis.xrange(c.stream());
 
-    SECTION("an entry after the stamp deleted (XDEL): the PURGED of record 251") {
-        std::string purged_id;
+    // What the stream, as consumers replay it, lacks or holds wrongly against the file: the
+    // events the diff must ship after the full replay, and no more.
+    const auto differences = [&] {
+        const LiveSet in_stream = stream_live_set(c.redis, c.stream());
+        const LiveSet in_file = file_live_set(c.fx.actions_path(kMdt));
+        long long n = 0;
+        for (const auto& [key, status] : in_file) {
+            const auto it = in_stream.find(key);
+            n += it == in_stream.end() || it->second != status;
+        }
+        for (const auto& [key, status] : in_stream) n += !in_file.count(key);
+        return n;
+    };
+    SECTION("an entry after the stamp deleted (XDEL): the UPDATE of record 1") {
+        std::string update_id;
         for (const auto& [id, data] : entries) {
             const StreamEvent e = parse_event(data);
-            if (e.event_type == "PURGED" && e.rec_idx == 251) purged_id = id;
+            if (e.event_type == "UPDATE" && e.rec_idx == 1) update_id = id;
         }
-        REQUIRE_FALSE(purged_id.empty());
-        REQUIRE(c.redis.integer({"XDEL", c.stream(), purged_id}) == 1);
-        // The stream now shows 251 live: the diff proves it gone and purges it again, once.
-        const std::string log = c.restart_and_check(kFirstEvents + kSecondEvents + 1);
+        REQUIRE_FALSE(update_id.empty());
+        REQUIRE(c.redis.integer({"XDEL", c.stream(), update_id}) == 1);
+        const long long lost = differences();
+        REQUIRE(lost == 1);  // record 1 is gone from the stream (its NEW was trimmed)
+        const std::string log = c.restart_and_check(kFirstEvents + kSecondEvents + lost);
         CHECK(count(log, "cannot replay only the entries after") == 1);
         CHECK(count(log, "taking over") == 1);
     }
-    SECTION("trimmed past the stamp (XTRIM MINID): only what the stream lost is shipped again") {
+    SECTION("trimmed past the stamp (XTRIM): only what the stream lost is shipped again") {
         // Keep the newest 100 entries: the stamp (the 400th entry) and everything up to the 650th go.
         REQUIRE(c.redis.integer({"XTRIM", c.stream(), "MAXLEN", "100"}) > 0);
-        const LiveSet in_stream = stream_live_set(c.redis, c.stream());
-        const LiveSet in_file = file_live_set(c.fx.actions_path(kMdt));
-        long long lacking = 0;  // records the stream lacks or holds in another status
-        for (const auto& [key, status] : in_file) {
-            const auto it = in_stream.find(key);
-            lacking += it == in_stream.end() || it->second != status;
-        }
-        long long extra = 0;  // records the stream holds live that the file does not
-        for (const auto& [key, status] : in_stream) extra += !in_file.count(key);
-        REQUIRE(lacking > 0);
-        const std::string log = c.restart_and_check(kFirstEvents + kSecondEvents + lacking + extra);
+        const long long lost = differences();
+        REQUIRE(lost > 0);
+        const std::string log = c.restart_and_check(kFirstEvents + kSecondEvents + lost);
         CHECK(count(log, "cannot replay only the entries after") == 1);
     }
 }
