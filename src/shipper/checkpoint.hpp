@@ -41,7 +41,7 @@ std::size_t remove_stale_temps(const std::filesystem::path& path);
 // written: the stream holds every committed change, and a restart replays the ones after the
 // stamp, so `fraction` bounds that replay (restart time) against the snapshot rate (disk writes).
 struct SnapshotPolicy {
-    double fraction = 0.25;
+    double fraction = 1.0 / 3;
     std::uint64_t floor = 100;
     bool due(bool have_snapshot, std::uint64_t committed_since, std::uint64_t live) const {
         if (!have_snapshot) return true;

@@ -33,7 +33,7 @@ std::vector<std::string> first_file() {
 }
 
 // 350 changes from first_file(): 250 UPDATEs (1..250 start), 50 PURGEDs (251..300 gone), 50 NEWs
-// (401..450). More than a quarter of the live set, so the daemon's next cycle writes a snapshot.
+// (401..450). More than a third of the live set, so the daemon's next cycle writes a snapshot.
 std::vector<std::string> second_file() {
     std::vector<std::string> lines;
     for (int r = 1; r <= 250; ++r) lines.push_back(line(r, "STARTED"));
