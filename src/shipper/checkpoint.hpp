@@ -40,9 +40,16 @@ std::size_t remove_stale_temps(const std::filesystem::path& path);
 // `fraction` of the live records (at least `fraction` x `floor`). Between snapshots nothing is
 // written: the stream holds every committed change, and a restart replays the ones after the
 // stamp, so `fraction` bounds that replay (restart time) against the snapshot rate (disk writes).
+//
+// Compaction never deletes past the snapshot's stamp (docs/checkpoint.md). At scale a snapshot
+// follows every third of the live set's changes while compaction waits for a whole live set's
+// worth, so the cap costs little; a small state (at most `cheap_records`, ~7 MB) is instead
+// snapshotted right before a compaction, so the cap costs nothing there.
 struct SnapshotPolicy {
     double fraction = 1.0 / 3;
     std::uint64_t floor = 100;
+    std::uint64_t cheap_records = 100'000;
+    bool before_compaction(std::uint64_t live) const { return live <= cheap_records; }
     bool due(bool have_snapshot, std::uint64_t committed_since, std::uint64_t live) const {
         if (!have_snapshot) return true;
         const double base = static_cast<double>(live > floor ? live : floor);

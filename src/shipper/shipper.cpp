@@ -671,7 +671,12 @@ bool Shipper::Impl::checkpoint(bool force) {
     if (options.dry_run || !diff.differ().dirty) return true;
     if (checkpoint_refused) return false;
     const std::uint64_t now_changes = changes();
-    if (!force && !snapshot_policy.due(have_snapshot, now_changes - changes_at_snapshot, state.total_records()))
+    // A compaction is about to be posted (post_gc_jobs): a small state is snapshotted first so the
+    // compaction is not held back at an older stamp.
+    const bool compaction_next = gc_enabled && gc_outstanding == 0 &&
+                                 std::any_of(compact_due.begin(), compact_due.end(), [](const auto& d) { return d.second; });
+    if (!force && !snapshot_policy.due(have_snapshot, now_changes - changes_at_snapshot, state.total_records()) &&
+        !(compaction_next && snapshot_policy.before_compaction(state.total_records())))
         return true;
     std::string why;
     const auto t0 = Clock::now();
@@ -800,6 +805,7 @@ CycleSummary Shipper::run_maintenance() {
     }
     // Compact every stream now that the repairs are in: afterwards it holds its live records'
     // newest entries plus what the retention window protects.
+    if (s.snapshot_policy.before_compaction(s.state.total_records())) s.checkpoint(true);
     s.post_gc_jobs(true);
     s.apply_gc_findings(true);
     if (s.maintenance_problem) sum.maintenance_error = s.maintenance_problem.message();
