@@ -20,6 +20,7 @@
 #include "gc/gc.hpp"
 #include "ingest/ingest.hpp"
 #include "publish/publish.hpp"
+#include "shipper/checkpoint.hpp"
 #include "shipper/shipper.hpp"
 
 namespace hsm::shipper {
@@ -144,6 +145,21 @@ struct Shipper::Impl {
     // it is said once, then no checkpoint is written (takeover replays the streams after a
     // restart, so only start-up time is lost).
     bool checkpoint_refused = false;
+    // The snapshot on disk (docs/checkpoint.md): whether there is one for the current state, the
+    // count of committed events (plus replayed entries) when it was written, and its stamp per
+    // MDT slot, which compaction never deletes past so a restart can replay the stream from it.
+    SnapshotPolicy snapshot_policy;
+    bool have_snapshot = false;
+    std::uint64_t replayed = 0;  // stream entries folded into the state by catch-ups and takeovers
+    std::uint64_t changes_at_snapshot = 0;
+    std::map<std::uint32_t, StreamId> snapshot_stamp;
+    std::uint64_t changes() const {
+        return counters.events_new.load(std::memory_order_relaxed) +
+               counters.events_update.load(std::memory_order_relaxed) +
+               counters.events_purged.load(std::memory_order_relaxed) + replayed;
+    }
+    StreamId compaction_bound(std::uint32_t slot) const;
+    bool catch_up(std::uint32_t slot);
     // MDTs not read this cycle: their stream could not be checked (Redis unreachable: a check
     // that fails says nothing about what XADDs sent before it will still land, so shipping on
     // the last verdict could duplicate them), or this host stands by for them (see Standby).
@@ -183,7 +199,7 @@ struct Shipper::Impl {
     void read_all(std::int64_t now);
     bool wait_report(DiffReport& report, Clock::time_point deadline);
     std::uint64_t flush();
-    bool checkpoint();
+    bool checkpoint(bool force = false);
     void sink(ReadBatch&& batch);
 };
 
@@ -262,6 +278,8 @@ std::size_t Shipper::Impl::verify_streams() {
                     unchecked.insert(slot);
                     continue;  // standing by is not "blocked": the other writer ships it
                 }
+                // The usual case after a restart: the stream goes on past our snapshot's stamp.
+                if (check.verdict == gc::StreamVerdict::ForeignWrites && catch_up(slot)) break;
                 spdlog::info("{}: taking over the stream ({}): replaying its live set", mdt.name(), check.detail);
                 if (reseed_from_stream(slot, false)) {
                     counters.takeovers.fetch_add(1, std::memory_order_relaxed);
@@ -404,6 +422,7 @@ bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
                  replay.live.size(), replay.entries);
     replay.live.newest_written = replay.last_id;
     replay.live.stream_verified = true;
+    replayed += replay.entries;
     // A rebuild not yet acknowledged stays a rebuild through a takeover of the half-rebuilt stream.
     replay.live.repairing = rebuild || state.at(slot).repairing;
     state.at(slot) = std::move(replay.live);
@@ -514,7 +533,7 @@ void Shipper::Impl::post_gc_jobs(bool compact_all) {
             if (!repair_pending) {
                 std::sort(ids->begin(), ids->end());
                 job.live_ids = std::move(ids);
-                job.bound = mdt.newest_written;
+                job.bound = compaction_bound(slot);
                 compact_due[slot] = false;
             }
         }
@@ -597,15 +616,85 @@ std::uint64_t Shipper::Impl::flush() {
     }
 }
 
-bool Shipper::Impl::checkpoint() {
+// The stream continues past the state's newest entry: after a restart, the entries committed
+// (or acknowledged by Redis and not yet committed) since the snapshot; while running, XADDs of
+// ours that landed after their connection failed, or another writer. When the stream provably
+// still holds every entry after that point, folding just those entries gives the stream's live
+// set, as a full replay would, at the cost of the tail alone (docs/checkpoint.md). Returns false
+// when it cannot (then the caller takes the stream over with a full replay).
+bool Shipper::Impl::catch_up(std::uint32_t slot) {
+    MdtState& mdt = state.at(slot);
+    apply_gc_findings(true);  // no compaction may run under the check and the replay
+    std::string why;
+    if (!gc::tail_intact(admin, key_of(slot), mdt.newest_written, why)) {
+        spdlog::info("{}: cannot replay only the entries after {}: {}", mdt.name(), mdt.newest_written.str(), why);
+        return false;
+    }
+    const auto t0 = Clock::now();
+    const gc::TailResult tail = gc::replay_tail(admin, key_of(slot), mdt, mdt.newest_written, publisher_host);
+    if (!tail.ok) {
+        redis_log.failed(tail.problem, !options.one_shot);
+        // `mdt` holds part of the tail: not diffed against until a replay completes (the full
+        // one now, or this one again next cycle: folding twice is harmless).
+        mdt.stream_verified = false;
+        return false;
+    }
+    if (tail.last_id > mdt.newest_written) mdt.newest_written = tail.last_id;
+    mdt.stream_verified = true;
+    replayed += tail.entries;
+    diff.differ().dirty = true;
+    spdlog::info("{}: caught up with the stream: {} entries after the checkpoint ({} from other writers) in {:.3f} s",
+                 mdt.name(), tail.entries, tail.foreign,
+                 std::chrono::duration<double>(Clock::now() - t0).count());
+    if (tail.foreign > 0) {  // someone else wrote it: a takeover, as far as collisions go
+        counters.takeovers.fetch_add(1, std::memory_order_relaxed);
+        standby[slot].last_takeover = own_writes_unknown ? 0 : cycle;
+    }
+    return true;
+}
+
+// Compaction deletes below its bound (minus the retention); capped at the snapshot's stamp, it
+// never deletes an entry a restart from that snapshot must replay. Not capped when the stamp is
+// gone anyway (trimmed below the oldest live entry) or when no snapshot is on disk.
+StreamId Shipper::Impl::compaction_bound(std::uint32_t slot) const {
+    const MdtState& mdt = state.at(slot);
+    const auto it = snapshot_stamp.find(slot);
+    if (!have_snapshot || it == snapshot_stamp.end() || it->second.empty() ||
+        (mdt.size() > 0 && it->second < mdt.oldest_live_id()))
+        return mdt.newest_written;
+    return std::min(mdt.newest_written, it->second);
+}
+
+// Writes a snapshot when the policy says so (or `force`, at shutdown). Between snapshots the
+// stream is the journal: a restart replays it from the stamps (catch_up).
+bool Shipper::Impl::checkpoint(bool force) {
     if (options.dry_run || !diff.differ().dirty) return true;
     if (checkpoint_refused) return false;
+    const std::uint64_t now_changes = changes();
+    // A compaction is about to be posted (post_gc_jobs): a small state is snapshotted first so the
+    // compaction is not held back at an older stamp.
+    const bool compaction_next = gc_enabled && gc_outstanding == 0 &&
+                                 std::any_of(compact_due.begin(), compact_due.end(), [](const auto& d) { return d.second; });
+    if (!force && !snapshot_policy.due(have_snapshot, now_changes - changes_at_snapshot, state.total_records()) &&
+        !(compaction_next && snapshot_policy.before_compaction(state.total_records())))
+        return true;
     std::string why;
+    const auto t0 = Clock::now();
     if (!save_checkpoint(state, config.str("cache_path"), why)) {
         spdlog::error("cannot write checkpoint {}: {}", config.str("cache_path"), why);
+        // The old snapshot may be far behind: compaction is no longer held back for it (a
+        // restart then replays in full), and every cycle tries again.
+        have_snapshot = false;
+        snapshot_stamp.clear();
         return false;
     }
     diff.differ().dirty = false;
+    have_snapshot = true;
+    changes_at_snapshot = now_changes;
+    snapshot_stamp.clear();
+    for (std::uint32_t slot = 0; slot < state.slots(); ++slot) snapshot_stamp[slot] = state.at(slot).newest_written;
+    spdlog::debug("checkpoint: snapshot of {} live records written in {:.3f} s", state.total_records(),
+                  std::chrono::duration<double>(Clock::now() - t0).count());
     return true;
 }
 
@@ -625,9 +714,16 @@ bool Shipper::start(bool require_redis, std::string& error) {
                       cache, foreign);
         s.checkpoint_refused = true;
     } else if (!s.options.dry_run || std::filesystem::exists(cache)) {
-        if (load_checkpoint(s.state, s.config.str("cache_path"), why))
+        if (!s.options.dry_run)
+            if (const std::size_t n = remove_stale_temps(cache))
+                spdlog::info("removed {} temp file(s) of an interrupted checkpoint save beside {}", n, cache);
+        if (load_checkpoint(s.state, s.config.str("cache_path"), why)) {
             spdlog::info("loaded checkpoint {}: {} live records", s.config.str("cache_path"),
                          s.state.total_records());
+            s.have_snapshot = true;
+            for (std::uint32_t slot = 0; slot < s.state.slots(); ++slot)
+                s.snapshot_stamp[slot] = s.state.at(slot).newest_written;
+        }
         else if (std::filesystem::exists(s.config.str("cache_path")))
             spdlog::warn("ignoring checkpoint {}: {}; starting fresh", s.config.str("cache_path"), why);
         else
@@ -709,6 +805,7 @@ CycleSummary Shipper::run_maintenance() {
     }
     // Compact every stream now that the repairs are in: afterwards it holds its live records'
     // newest entries plus what the retention window protects.
+    if (s.snapshot_policy.before_compaction(s.state.total_records())) s.checkpoint(true);
     s.post_gc_jobs(true);
     s.apply_gc_findings(true);
     if (s.maintenance_problem) sum.maintenance_error = s.maintenance_problem.message();
@@ -771,7 +868,7 @@ void Shipper::shutdown() {
     s.gc.stop();
     s.publisher.stop();
     s.diff.stop();
-    s.checkpoint();
+    s.checkpoint(true);
 }
 
 const PipelineCounters& Shipper::counters() const { return impl_->counters; }
