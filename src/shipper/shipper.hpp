@@ -15,12 +15,9 @@
 #include "core/config.hpp"
 #include "core/pipeline.hpp"
 #include "core/state.hpp"
+#include "shipper/settings.hpp"
 
 namespace hsm::shipper {
-
-// Every key of hsm_action_shipper.toml: the one table docs and validation come from.
-std::span<const config::KeySpec> config_schema();
-inline constexpr const char* kDefaultConfigPath = "/etc/lustre-hsm-action-stream/hsm_action_shipper.toml";
 
 // The checkpoint of the committed state (format in checkpoint.cpp). save() is atomic for a
 // regular file (unique temp file, fsync, rename, fsync of the directory; core/file_output.hpp),
