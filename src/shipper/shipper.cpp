@@ -9,6 +9,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "gc/gc.hpp"
 #include "ingest/ingest.hpp"
 #include "publish/publish.hpp"
+#include "shipper/heartbeat.hpp"
 #include "shipper/shipper.hpp"
 
 namespace hsm::shipper {
@@ -138,6 +140,16 @@ struct Shipper::Impl {
     std::uint32_t cycle = 0;
     std::atomic<bool> stopping{false};
     std::mutex sleep_mutex;  // only for the sleep between cycles, never on the data path
+    // <redis_shipper_prefix>:<host>, rewritten after every cycle of the daemon (not of one-shot
+    // runs: a heartbeat that stops when a --run-once ends would read as a dead shipper).
+    std::optional<HeartbeatWriter> heartbeat;
+    // The MDTs this cycle shipped: read, not standing by for another writer, stream checked.
+    std::vector<std::string> shipped_mdts() const {
+        std::vector<std::string> names;
+        for (const auto& [slot, reader] : readers)
+            if (state.at(slot).stream_verified && !unchecked.count(slot)) names.push_back(state.at(slot).name());
+        return names;
+    }
     std::condition_variable wake;
     bool started = false;
     // Set at start when cache_path names a file that is not our checkpoint (foreign_checkpoint):
@@ -639,6 +651,9 @@ bool Shipper::start(bool require_redis, std::string& error) {
         return false;
     }
     if (!s.options.dry_run) s.admin.connect();  // failures are retried with backoff per cycle
+    if (!s.options.dry_run && !s.options.one_shot)
+        s.heartbeat.emplace(Impl::quiet(Impl::endpoint(s.config)), s.config.redis.shipper_prefix, s.publisher_host,
+                            s.config.poll_interval);
     s.diff.start();
     s.publisher.start();
     if (!s.options.dry_run) s.gc.start();
@@ -663,7 +678,9 @@ CycleSummary Shipper::run_cycle() {
     if (sum.failed == 0)
         for (auto& [slot, reader] : s.readers)
             if (s.state.at(slot).stream_verified && !s.unchecked.count(slot)) s.state.at(slot).repairing = false;
+    const auto checkpoint_start = Clock::now();
     sum.checkpoint_ok = s.checkpoint();
+    const double checkpoint_seconds = std::chrono::duration<double>(Clock::now() - checkpoint_start).count();
     s.post_gc_jobs();
     sum.mdts = s.readers.size();
     sum.live = s.state.total_records();
@@ -686,6 +703,7 @@ CycleSummary Shipper::run_cycle() {
         spdlog::info("cycle {}: every event acknowledged again", s.cycle);
     s.counters.cycles.fetch_add(1, std::memory_order_relaxed);
     s.counters.last_cycle_micros.store(static_cast<std::uint64_t>(sum.seconds * 1e6), std::memory_order_relaxed);
+    if (s.heartbeat) s.heartbeat->write({sum.seconds, checkpoint_seconds, sum.checkpoint_ok, s.shipped_mdts()}, s.counters);
     // One line per cycle that changed something; quiet cycles only at debug level.
     spdlog::log(sum.shipped ? spdlog::level::info : spdlog::level::debug,
                 "cycle {}: {} MDTs, {} live, {} shipped in {:.3f} s ({} new, {} updated, {} purged)",
