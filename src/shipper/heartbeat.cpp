@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -41,8 +42,16 @@ beat::ShipperBeat make_beat(const CycleFacts& cycle, const PipelineCounters& c, 
     return b;
 }
 
+namespace {
+// The write runs on the coordinator between cycles: a dead server must cost it little.
+RedisEndpoint with_short_connect(RedisEndpoint ep) {
+    ep.connect_timeout = std::min(ep.connect_timeout, std::chrono::milliseconds(1000));
+    return ep;
+}
+}  // namespace
+
 HeartbeatWriter::HeartbeatWriter(RedisEndpoint endpoint, std::string prefix, std::string host, double poll_interval)
-    : redis_(std::move(endpoint)), key_(beat::key(prefix, host)), poll_interval_(poll_interval),
+    : redis_(with_short_connect(std::move(endpoint))), key_(beat::key(prefix, host)), poll_interval_(poll_interval),
       log_("heartbeat " + key_ + " on redis " + redis_.endpoint().address()) {}
 
 bool HeartbeatWriter::write(const CycleFacts& cycle, const PipelineCounters& counters) {
