@@ -150,3 +150,20 @@ TEST_CASE("heartbeat: redis_shipper_prefix moves it; one-shot runs write none", 
     daemon->signal(SIGTERM);
     CHECK(daemon->wait(10s) == 0);
 }
+
+TEST_CASE("heartbeat: a shipper prefix under the stream prefix is a configuration error, exit 2",
+          "[shipper][heartbeat][config]") {
+    ShipperFixture fx(free_port());
+    fx.set("redis_shipper_prefix", "hsm:actions:shippers");
+    const auto r = fx.check_config();
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("redis_shipper_prefix"));
+    CHECK_THAT(r.err, Catch::Contains("overlaps redis_stream_prefix"));
+    // The tools apply the same rule, command-line overrides included.
+    const auto stats = run({bin("hsm-stream-stats").string(), "--port", std::to_string(free_port()),
+                            "--stream-prefix", "hsm:shippers:x"});
+    CHECK(stats.exit_code == 2);
+    CHECK_THAT(stats.err, Catch::Contains("overlaps"));
+    CHECK(stats.out.empty());
+}
