@@ -286,8 +286,8 @@ const Value& Config::checked(std::string_view key, Type want) const {
     if (!k)
         throw std::logic_error("configuration key '" + std::string(key) + "' is not declared by this tool's key table");
     if (k->type != want && !(want == Type::Float && k->type == Type::Integer))
-        throw std::logic_error("configuration key '" + std::string(key) + "' is a " + std::string(type_name(k->type)) +
-                               ", read as a " + std::string(type_name(want)));
+        throw std::logic_error("configuration key '" + std::string(key) + "' is declared " + std::string(type_name(k->type)) +
+                               ", read as " + std::string(type_name(want)));
     return value(key);
 }
 

@@ -50,8 +50,8 @@ TEST_CASE("common keys: an undeclared key fails loudly, whatever the getter", "[
 TEST_CASE("common keys: reading a declared key as another type fails loudly", "[core][config]") {
     const auto schema = hsm::config::tool_schema(kOwn, "warning");
     const hsm::config::Config cfg(schema);
-    CHECK_THAT(logic_error_of([&] { (void)cfg.str("redis_port"); }), Catch::Contains("integer, read as a string"));
-    CHECK_THAT(logic_error_of([&] { (void)cfg.integer("interval"); }), Catch::Contains("float, read as a integer"));
+    CHECK_THAT(logic_error_of([&] { (void)cfg.str("redis_port"); }), Catch::Contains("'redis_port' is declared integer, read as string"));
+    CHECK_THAT(logic_error_of([&] { (void)cfg.integer("interval"); }), Catch::Contains("declared float, read as integer"));
     CHECK_THAT(logic_error_of([&] { (void)cfg.boolean("redis_host"); }), Catch::Contains("'redis_host'"));
     // The one conversion allowed: an Integer key read as a real.
     CHECK(cfg.real("count") == 3.0);
