@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     ep.quiet = true;
     hsm::PipelineCounters counters;
     counters.events_new = 123456;
-    hsm::shipper::CycleFacts facts{0.05, 0.001, true, {"elm-MDT0000", "elm-MDT0001", "elm-MDT0002", "elm-MDT0003"}};
+    hsm::shipper::CycleFacts facts{0.001, true, {"elm-MDT0000", "elm-MDT0001", "elm-MDT0002", "elm-MDT0003"}};
     hsm::shipper::HeartbeatWriter writer(ep, "hsm:shippers", "bench-host", 20.0);
     if (!writer.write(facts, counters)) {
         std::fprintf(stderr, "cannot write a heartbeat to 127.0.0.1:%d\n", ep.port);

@@ -48,6 +48,7 @@ constexpr CounterField kCounters[] = {
     {"trims", &ShipperBeat::trims},
     {"trimmed_entries", &ShipperBeat::trimmed_entries},
     {"compactions", &ShipperBeat::compactions},
+    {"compacted_entries", &ShipperBeat::compacted_entries},
     {"bad_lines", &ShipperBeat::bad_lines},
 };
 

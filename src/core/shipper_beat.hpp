@@ -29,7 +29,7 @@ struct ShipperBeat {
     // PipelineCounters since the shipper started:
     std::uint64_t cycles = 0, events_shipped = 0, events_refused = 0, reconnects = 0, reader_waits = 0,
                   rereads = 0, takeovers = 0, rebuilds = 0, repairs = 0, trims = 0, trimmed_entries = 0,
-                  compactions = 0, bad_lines = 0;
+                  compactions = 0, compacted_entries = 0, bad_lines = 0;
 };
 
 // "<prefix>:<host>".

@@ -22,8 +22,9 @@ beat::ShipperBeat make_beat(const CycleFacts& cycle, const PipelineCounters& c, 
     b.poll_interval = poll_interval;
     b.written_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
-    b.cycle_started_ms = b.written_ms - static_cast<std::int64_t>(cycle.seconds * 1000.0);
-    b.cycle_seconds = cycle.seconds;
+    // The coordinator stores the cycle's duration in the counters just before this write.
+    b.cycle_seconds = static_cast<double>(load(c.last_cycle_micros)) / 1e6;
+    b.cycle_started_ms = b.written_ms - static_cast<std::int64_t>(load(c.last_cycle_micros) / 1000);
     b.checkpoint_seconds = cycle.checkpoint_seconds;
     b.checkpoint_ok = cycle.checkpoint_ok;
     b.cycles = load(c.cycles);
@@ -38,6 +39,7 @@ beat::ShipperBeat make_beat(const CycleFacts& cycle, const PipelineCounters& c, 
     b.trims = load(c.trims);
     b.trimmed_entries = load(c.trimmed_entries);
     b.compactions = load(c.compactions);
+    b.compacted_entries = load(c.compacted_entries);
     b.bad_lines = load(c.bad_lines);
     return b;
 }

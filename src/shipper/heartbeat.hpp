@@ -19,8 +19,8 @@
 namespace hsm::shipper {
 
 // What the coordinator knows about the cycle that just ended.
+// (The cycle's duration is read from PipelineCounters::last_cycle_micros.)
 struct CycleFacts {
-    double seconds = 0;             // the cycle's duration
     double checkpoint_seconds = 0;  // of its checkpoint write
     bool checkpoint_ok = true;
     std::vector<std::string> mdts;  // MDTs shipped this cycle (not standing by, stream checked)

@@ -704,7 +704,7 @@ CycleSummary Shipper::run_cycle() {
     s.counters.cycles.fetch_add(1, std::memory_order_relaxed);
     s.counters.last_cycle_micros.store(static_cast<std::uint64_t>(sum.seconds * 1e6), std::memory_order_relaxed);
     // Not on the way out: a stop must finish within the 5 s systemd allows.
-    if (s.heartbeat && !s.stopping) s.heartbeat->write({sum.seconds, checkpoint_seconds, sum.checkpoint_ok, s.shipped_mdts()}, s.counters);
+    if (s.heartbeat && !s.stopping) s.heartbeat->write({checkpoint_seconds, sum.checkpoint_ok, s.shipped_mdts()}, s.counters);
     // One line per cycle that changed something; quiet cycles only at debug level.
     spdlog::log(sum.shipped ? spdlog::level::info : spdlog::level::debug,
                 "cycle {}: {} MDTs, {} live, {} shipped in {:.3f} s ({} new, {} updated, {} purged)",

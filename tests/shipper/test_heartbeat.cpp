@@ -46,7 +46,9 @@ TEST_CASE("heartbeat: fields round-trip, unknown fields and bad numbers do not b
     c.takeovers = 1;
     c.reader_waits = 7;
     c.cycles = 9;
-    const auto b = hsm::shipper::make_beat({0.25, 0.01, true, {"fs-MDT0000", "fs-MDT0001"}}, c, 20.0);
+    c.last_cycle_micros = 250'000;
+    c.compacted_entries = 11;
+    const auto b = hsm::shipper::make_beat({0.01, true, {"fs-MDT0000", "fs-MDT0001"}}, c, 20.0);
     auto fields = hsm::beat::to_fields(b);
     fields.emplace_back("from_a_newer_version", "x");
     const auto back = hsm::beat::from_fields("mds1", fields);
@@ -58,6 +60,7 @@ TEST_CASE("heartbeat: fields round-trip, unknown fields and bad numbers do not b
     CHECK(back.takeovers == 1);
     CHECK(back.reader_waits == 7);
     CHECK(back.cycles == 9);
+    CHECK(back.compacted_entries == 11);
     CHECK(back.poll_interval == 20.0);
     CHECK(back.cycle_seconds == Approx(0.25));
     CHECK(back.written_ms - back.cycle_started_ms == 250);
