@@ -276,26 +276,45 @@ const Value& Config::value(std::string_view key) const {
     return it == values_.end() ? unset : it->second;
 }
 
-bool Config::has(std::string_view key) const { return values_.count(key) != 0; }
+// The getters' one rule: the key must be in this Config's table and of the type asked for
+// (real() also takes an Integer key). Anything else is a bug in the calling code, not in the
+// user's file, so it is a std::logic_error naming the key, never a silent "" / 0 / false.
+const Value& Config::checked(std::string_view key, Type want) const {
+    const KeySpec* k = nullptr;
+    for (const auto& s : schema_)
+        if (s.name == key) k = &s;
+    if (!k)
+        throw std::logic_error("configuration key '" + std::string(key) + "' is not declared by this tool's key table");
+    if (k->type != want && !(want == Type::Float && k->type == Type::Integer))
+        throw std::logic_error("configuration key '" + std::string(key) + "' is declared " + std::string(type_name(k->type)) +
+                               ", read as " + std::string(type_name(want)));
+    return value(key);
+}
+
+bool Config::has(std::string_view key) const {
+    if (!std::any_of(schema_.begin(), schema_.end(), [&](const KeySpec& k) { return k.name == key; }))
+        throw std::logic_error("configuration key '" + std::string(key) + "' is not declared by this tool's key table");
+    return values_.count(key) != 0;
+}
 
 const std::string& Config::str(std::string_view key) const {
     static const std::string empty;
-    const auto& v = value(key);
+    const auto& v = checked(key, Type::String);
     return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : empty;
 }
 
 std::int64_t Config::integer(std::string_view key) const {
-    const auto& v = value(key);
+    const auto& v = checked(key, Type::Integer);
     return std::holds_alternative<std::int64_t>(v) ? std::get<std::int64_t>(v) : 0;
 }
 
 double Config::real(std::string_view key) const {
-    double d = as_number(value(key));
+    double d = as_number(checked(key, Type::Float));
     return std::isnan(d) ? 0.0 : d;
 }
 
 bool Config::boolean(std::string_view key) const {
-    const auto& v = value(key);
+    const auto& v = checked(key, Type::Boolean);
     return std::holds_alternative<bool>(v) && std::get<bool>(v);
 }
 

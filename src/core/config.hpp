@@ -52,11 +52,15 @@ public:
     Config() = default;
     explicit Config(std::span<const KeySpec> schema);
 
+    // The value of a declared key; an optional key without a default reads "" / 0 / false.
+    // A key the table does not declare, or read as another type (str() of an Integer key), is a
+    // programming error: std::logic_error naming the key. Code outside the config loader should
+    // read typed settings built once (core/common_keys.hpp) rather than call these by name.
     const std::string& str(std::string_view key) const;
     std::int64_t integer(std::string_view key) const;
     double real(std::string_view key) const;  // Float keys; Integer keys convert
     bool boolean(std::string_view key) const;
-    bool has(std::string_view key) const;  // set, by default or explicitly
+    bool has(std::string_view key) const;  // set, by default or explicitly (declared keys only)
 
     // Command-line overrides go through the same checks as the file ("--port" gives "redis_port").
     void set(std::string_view key, const Value& value, std::string_view origin = "command line");
@@ -77,6 +81,7 @@ public:
 private:
     const KeySpec& spec(std::string_view key) const;
     const Value& value(std::string_view key) const;
+    const Value& checked(std::string_view key, Type want) const;
     std::span<const KeySpec> schema_;
     std::map<std::string, Value, std::less<>> values_;
     std::vector<Notice> notices_;

@@ -30,9 +30,10 @@ constexpr RetiredKey kRetired[] = {
      "(trim_chunk_size, use_approximate_trimming)"},
     {"redis_stream_name",
      "replaced by redis_stream_prefix (one stream per MDT, <prefix>:<mdt>, instead of one stream)"},
-    {"redis_heartbeat_stream_name", "not replaced: heartbeats are gone; the shipper checks its streams every cycle"},
-    {"heartbeat_interval", "not replaced: heartbeats are gone; the shipper checks its streams every cycle"},
-    {"heartbeat_stream_maxlen", "not replaced: heartbeats are gone"},
+    {"redis_heartbeat_stream_name",
+     "replaced by redis_shipper_prefix (each shipper writes the hash <prefix>:<host> every cycle, not a stream)"},
+    {"heartbeat_interval", "replaced by the shipper's poll_interval (its heartbeat hash is rewritten every cycle)"},
+    {"heartbeat_stream_maxlen", "not replaced: the heartbeat is one hash per shipper with a TTL, not a stream"},
     {"operation_interval_seconds", "replaced by reconcile_interval of hsm-action-shipper (the shipper does the janitor's work)"},
     {"stale_action_timeout_seconds",
      "replaced by reconcile_interval of hsm-action-shipper (each reconcile removes actions gone "

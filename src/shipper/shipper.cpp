@@ -9,6 +9,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "ingest/ingest.hpp"
 #include "publish/publish.hpp"
 #include "shipper/checkpoint.hpp"
+#include "shipper/heartbeat.hpp"
 #include "shipper/shipper.hpp"
 
 namespace hsm::shipper {
@@ -51,7 +53,7 @@ constexpr std::uint32_t kStandbyWarnEveryCycles = 1000;
 }  // namespace
 
 struct Shipper::Impl {
-    Impl(const config::Config& cfg, RunOptions opts)
+    Impl(const ShipperSettings& cfg, RunOptions opts)
         : config(cfg), options(opts),
           diff(state, counters, inbox, events, reports, &buffers),
           publisher(publisher_options(cfg, opts), events, inbox, counters),
@@ -59,13 +61,13 @@ struct Shipper::Impl {
           admin(quiet(endpoint(cfg))), redis_log("MDT stream checks on redis " + admin.endpoint().address()) {}
 
     // Each thread that talks to Redis (publisher, GC, coordinator) has its own connection to this.
-    static RedisEndpoint endpoint(const config::Config& cfg) {
+    static RedisEndpoint endpoint(const ShipperSettings& cfg) {
         RedisEndpoint ep;
-        ep.host = cfg.str("redis_host");
-        ep.port = static_cast<int>(cfg.integer("redis_port"));
-        ep.db = static_cast<int>(cfg.integer("redis_db"));
-        ep.username = cfg.str("redis_username");
-        ep.password = cfg.str("redis_password");
+        ep.host = cfg.redis.host;
+        ep.port = cfg.redis.port;
+        ep.db = cfg.redis.db;
+        ep.username = cfg.redis.username;
+        ep.password = cfg.redis.password;
         ep.io_timeout = kRedisIoTimeout;
         return ep;
     }
@@ -76,13 +78,13 @@ struct Shipper::Impl {
         return ep;
     }
 
-    static gc::GcOptions gc_options(const config::Config& cfg) {
+    static gc::GcOptions gc_options(const ShipperSettings& cfg) {
         gc::GcOptions g;
-        g.trim.approximate = cfg.boolean("use_approximate_trimming");
-        g.trim.chunk = static_cast<std::size_t>(cfg.integer("trim_chunk_size"));
+        g.trim.approximate = cfg.use_approximate_trimming;
+        g.trim.chunk = cfg.trim_chunk_size;
         g.compact.chunk = g.trim.chunk;
-        g.compact.retention_ms = static_cast<std::uint64_t>(cfg.real("compact_retention") * 1000.0);
-        g.refresh_long_lived = cfg.boolean("refresh_long_lived");
+        g.compact.retention_ms = static_cast<std::uint64_t>(cfg.compact_retention * 1000.0);
+        g.refresh_long_lived = cfg.refresh_long_lived;
         return g;
     }
 
@@ -92,18 +94,18 @@ struct Shipper::Impl {
         return name;
     }
 
-    static publish::PublisherOptions publisher_options(const config::Config& cfg, RunOptions opts) {
+    static publish::PublisherOptions publisher_options(const ShipperSettings& cfg, RunOptions opts) {
         publish::PublisherOptions p;
         p.host = host_name();
         p.endpoint = endpoint(cfg);
         // A one-shot run reports what failed at its end; it does not promise retries it won't make.
         p.endpoint.quiet = opts.one_shot;
-        p.prefix = cfg.str("redis_stream_prefix");
+        p.prefix = cfg.redis.stream_prefix;
         p.dry_run = opts.dry_run;
         return p;
     }
 
-    const config::Config config;
+    const ShipperSettings config;  // built once from the loaded Config
     const RunOptions options;
     const std::string publisher_host = host_name();
     StateTable state;
@@ -139,6 +141,16 @@ struct Shipper::Impl {
     std::uint32_t cycle = 0;
     std::atomic<bool> stopping{false};
     std::mutex sleep_mutex;  // only for the sleep between cycles, never on the data path
+    // <redis_shipper_prefix>:<host>, rewritten after every cycle of the daemon (not of one-shot
+    // runs: a heartbeat that stops when a --run-once ends would read as a dead shipper).
+    std::optional<HeartbeatWriter> heartbeat;
+    // The MDTs this cycle shipped: read, not standing by for another writer, stream checked.
+    std::vector<std::string> shipped_mdts() const {
+        std::vector<std::string> names;
+        for (const auto& [slot, reader] : readers)
+            if (state.at(slot).stream_verified && !unchecked.count(slot)) names.push_back(state.at(slot).name());
+        return names;
+    }
     std::condition_variable wake;
     bool started = false;
     // Set at start when cache_path names a file that is not our checkpoint (foreign_checkpoint):
@@ -194,7 +206,7 @@ struct Shipper::Impl {
     void post_gc_jobs(bool compact_all = false);
     void reconcile(std::uint32_t slot);
     std::string key_of(std::uint32_t slot) const {
-        return config.str("redis_stream_prefix") + ":" + state.at(slot).name();
+        return config.redis.stream_prefix + ":" + state.at(slot).name();
     }
     void read_all(std::int64_t now);
     bool wait_report(DiffReport& report, Clock::time_point deadline);
@@ -680,8 +692,8 @@ bool Shipper::Impl::checkpoint(bool force) {
         return true;
     std::string why;
     const auto t0 = Clock::now();
-    if (!save_checkpoint(state, config.str("cache_path"), why)) {
-        spdlog::error("cannot write checkpoint {}: {}", config.str("cache_path"), why);
+    if (!save_checkpoint(state, config.cache_path, why)) {
+        spdlog::error("cannot write checkpoint {}: {}", config.cache_path, why);
         // The old snapshot may be far behind: compaction is no longer held back for it (a
         // restart then replays in full), and every cycle tries again.
         have_snapshot = false;
@@ -699,14 +711,14 @@ bool Shipper::Impl::checkpoint(bool force) {
 }
 
 Shipper::Shipper(const config::Config& config, RunOptions options)
-    : impl_(std::make_unique<Impl>(config, options)) {}
+    : impl_(std::make_unique<Impl>(ShipperSettings::from(config), options)) {}
 
 Shipper::~Shipper() { shutdown(); }
 
 bool Shipper::start(bool require_redis, std::string& error) {
     Impl& s = *impl_;
     std::string why;
-    const std::string& cache = s.config.str("cache_path");
+    const std::string& cache = s.config.cache_path;
     if (const std::string foreign = foreign_checkpoint(cache); !foreign.empty()) {
         spdlog::error("cache_path = \"{}\" names {}: it is not read and will not be overwritten; no"
                       " checkpoint is written until cache_path names another file (restarts then"
@@ -717,25 +729,27 @@ bool Shipper::start(bool require_redis, std::string& error) {
         if (!s.options.dry_run)
             if (const std::size_t n = remove_stale_temps(cache))
                 spdlog::info("removed {} temp file(s) of an interrupted checkpoint save beside {}", n, cache);
-        if (load_checkpoint(s.state, s.config.str("cache_path"), why)) {
-            spdlog::info("loaded checkpoint {}: {} live records", s.config.str("cache_path"),
+        if (load_checkpoint(s.state, cache, why)) {
+            spdlog::info("loaded checkpoint {}: {} live records", cache,
                          s.state.total_records());
             s.have_snapshot = true;
             for (std::uint32_t slot = 0; slot < s.state.slots(); ++slot)
                 s.snapshot_stamp[slot] = s.state.at(slot).newest_written;
         }
-        else if (std::filesystem::exists(s.config.str("cache_path")))
-            spdlog::warn("ignoring checkpoint {}: {}; starting fresh", s.config.str("cache_path"), why);
+        else if (std::filesystem::exists(cache))
+            spdlog::warn("ignoring checkpoint {}: {}; starting fresh", cache, why);
         else
             spdlog::info("{}; starting fresh", why);
     }
     if (require_redis && !s.options.dry_run &&
         !s.publisher.connect_within(kRunOnceConnectTimeout, why)) {
-        error = "cannot reach redis " + s.config.str("redis_host") + ":" +
-                std::to_string(s.config.integer("redis_port")) + ": " + why;
+        error = "cannot reach redis " + s.config.redis.host + ":" + std::to_string(s.config.redis.port) + ": " + why;
         return false;
     }
     if (!s.options.dry_run) s.admin.connect();  // failures are retried with backoff per cycle
+    if (!s.options.dry_run && !s.options.one_shot)
+        s.heartbeat.emplace(Impl::quiet(Impl::endpoint(s.config)), s.config.redis.shipper_prefix, s.publisher_host,
+                            s.config.poll_interval);
     s.diff.start();
     s.publisher.start();
     if (!s.options.dry_run) s.gc.start();
@@ -750,7 +764,7 @@ CycleSummary Shipper::run_cycle() {
     const std::uint64_t new_before = s.counters.events_new, update_before = s.counters.events_update,
                         purged_before = s.counters.events_purged;
     s.apply_gc_findings(false);
-    s.update_mdts(ingest::discover(s.config.str("mdt_watch_glob")));
+    s.update_mdts(ingest::discover(s.config.mdt_watch_glob));
     CycleSummary sum;
     sum.unshipped_mdts = s.verify_streams();
     s.read_all(static_cast<std::int64_t>(std::time(nullptr)));
@@ -760,7 +774,9 @@ CycleSummary Shipper::run_cycle() {
     if (sum.failed == 0)
         for (auto& [slot, reader] : s.readers)
             if (s.state.at(slot).stream_verified && !s.unchecked.count(slot)) s.state.at(slot).repairing = false;
+    const auto checkpoint_start = Clock::now();
     sum.checkpoint_ok = s.checkpoint();
+    const double checkpoint_seconds = std::chrono::duration<double>(Clock::now() - checkpoint_start).count();
     s.post_gc_jobs();
     sum.mdts = s.readers.size();
     sum.live = s.state.total_records();
@@ -783,6 +799,8 @@ CycleSummary Shipper::run_cycle() {
         spdlog::info("cycle {}: every event acknowledged again", s.cycle);
     s.counters.cycles.fetch_add(1, std::memory_order_relaxed);
     s.counters.last_cycle_micros.store(static_cast<std::uint64_t>(sum.seconds * 1e6), std::memory_order_relaxed);
+    // Not on the way out: a stop must finish within the 5 s systemd allows.
+    if (s.heartbeat && !s.stopping) s.heartbeat->write({checkpoint_seconds, sum.checkpoint_ok, s.shipped_mdts()}, s.counters);
     // One line per cycle that changed something; quiet cycles only at debug level.
     spdlog::log(sum.shipped ? spdlog::level::info : spdlog::level::debug,
                 "cycle {}: {} MDTs, {} live, {} shipped in {:.3f} s ({} new, {} updated, {} purged)",
@@ -810,17 +828,17 @@ CycleSummary Shipper::run_maintenance() {
     s.apply_gc_findings(true);
     if (s.maintenance_problem) sum.maintenance_error = s.maintenance_problem.message();
     s.next_reconcile = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                          std::chrono::duration<double>(s.config.real("reconcile_interval")));
+                                          std::chrono::duration<double>(s.config.reconcile_interval));
     return sum;
 }
 
 void Shipper::run_forever() {
     Impl& s = *impl_;
     const auto interval = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(s.config.real("poll_interval")));
+        std::chrono::duration<double>(s.config.poll_interval));
     s.gc_enabled = true;
     s.next_reconcile = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                          std::chrono::duration<double>(s.config.real("reconcile_interval")));
+                                          std::chrono::duration<double>(s.config.reconcile_interval));
     const auto beat = [&] {
         if (s.options.heartbeat) s.options.heartbeat();
     };

@@ -16,12 +16,10 @@
 #include "core/config.hpp"
 #include "core/pipeline.hpp"
 #include "core/state.hpp"
+#include "shipper/settings.hpp"
 
 namespace hsm::shipper {
 
-// Every key of hsm_action_shipper.toml: the one table docs and validation come from.
-std::span<const config::KeySpec> config_schema();
-inline constexpr const char* kDefaultConfigPath = "/etc/lustre-hsm-action-stream/hsm_action_shipper.toml";
 
 struct RunOptions {
     bool dry_run = false;  // print events as JSON lines; no Redis, no cache writes

@@ -36,7 +36,53 @@ TEST_CASE("shipper config: defaults match the Python version's", "[shipper][conf
     CHECK(cfg.str("mdt_watch_glob") == "/sys/kernel/debug/lustre/mdt/*-MDT\?\?\?\?/hsm/actions");
     CHECK(cfg.real("poll_interval") == 20.0);
     CHECK_FALSE(cfg.str("cache_path").empty());
-    CHECK_FALSE(cfg.has("redis_password"));
+    CHECK(cfg.str("redis_password").empty());
+    CHECK(cfg.str("redis_shipper_prefix") == "hsm:shippers");
+}
+
+TEST_CASE("shipper config: typed settings are built once from the file", "[shipper][config]") {
+    TempDir dir;
+    const auto path = dir / "c.toml";
+    hsm::test::write_file(path,
+                          "redis_port = 6390\nredis_stream_prefix = \"fs2:actions\"\npoll_interval = 5\n"
+                          "reconcile_interval = 60\ntrim_chunk_size = 50\nuse_approximate_trimming = false\n"
+                          "compact_retention = 2.5\nrefresh_long_lived = true\ncache_path = \"/tmp/c.bin\"\n"
+                          "mdt_watch_glob = \"/tmp/m/*\"\nlog_level = \"DEBUG\"\n");
+    const auto s = hsm::shipper::ShipperSettings::from(hsm::config::load(hsm::shipper::config_schema(), path, true));
+    CHECK(s.redis.port == 6390);
+    CHECK(s.redis.stream_prefix == "fs2:actions");
+    CHECK(s.redis.shipper_prefix == "hsm:shippers");
+    CHECK(s.poll_interval == 5.0);
+    CHECK(s.reconcile_interval == 60.0);
+    CHECK(s.trim_chunk_size == 50);
+    CHECK_FALSE(s.use_approximate_trimming);
+    CHECK(s.compact_retention == 2.5);
+    CHECK(s.refresh_long_lived);
+    CHECK(s.cache_path == "/tmp/c.bin");
+    CHECK(s.mdt_watch_glob == "/tmp/m/*");
+    CHECK(s.log.level == "debug");
+}
+
+TEST_CASE("shipper config: the Redis keys are the suite's, declared once", "[shipper][config]") {
+    const auto schema = hsm::shipper::config_schema();
+    const auto shared = hsm::config::redis_keys();
+    REQUIRE(schema.size() > shared.size());
+    for (std::size_t i = 0; i < shared.size(); ++i) {
+        CHECK(schema[i].name == shared[i].name);
+        CHECK(schema[i].help.data() == shared[i].help.data());  // the very same declaration
+    }
+    CHECK(schema.end()[-2].name == "log_level");
+    CHECK(std::get<std::string>(schema.end()[-2].default_value) == "info");
+    CHECK(schema.end()[-1].name == "log_file");
+}
+
+TEST_CASE("shipper config: overlapping heartbeat and stream prefixes are refused at start",
+          "[shipper][config]") {
+    TempDir dir;
+    const auto path = dir / "c.toml";
+    hsm::test::write_file(path, "redis_shipper_prefix = \"hsm:actions:beats\"\n");
+    const auto cfg = hsm::config::load(hsm::shipper::config_schema(), path, true);
+    CHECK_THROWS_AS(hsm::shipper::ShipperSettings::from(cfg), hsm::config::ConfigError);
 }
 
 TEST_CASE("shipper config: a migrated file loads", "[shipper][config]") {

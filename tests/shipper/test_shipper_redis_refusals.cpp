@@ -193,3 +193,32 @@ TEST_CASE("shipper refusals: the daemon without XADD logs the refusal once, back
     CHECK(daemon->wait(10s) == 0);
     CHECK(redis.xlen(fx.stream(kMdt)) == 2);  // each event once
 }
+
+TEST_CASE("shipper refusals: a refused heartbeat never stops shipping, is logged once, and recovers",
+          "[shipper][redis][acl][heartbeat]") {
+    RedisServer redis;
+    set_user(redis, readme_acl("hsm-shipper"), "hset");
+    ShipperFixture fx(redis.port());
+    as_shipper_user(fx);
+    fx.set("use_approximate_trimming", true);  // keep every entry the test counts
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    auto daemon = fx.start_daemon();
+    // Refused cycle after cycle (ACL LOG counts each), yet every event is shipped.
+    REQUIRE(wait_until([&] { return acl_denials(redis, "hsm-shipper", "hset") >= 4; }, 30s, 50ms));
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "STARTED")});
+    CHECK(wait_until([&] { return redis.xlen(fx.stream(kMdt)) == 2; }, 20s, 20ms));
+    std::string err = daemon->err();
+    INFO(err);
+    CHECK(count(err, "refused HSET") == 1);  // one line for the whole state
+    CHECK(err.find("for user 'hsm-shipper'") != std::string::npos);
+    // Granted again: the next cycle writes it, and says so once.
+    auto grant = redis.command({"ACL", "SETUSER", "hsm-shipper", "+hset"});
+    REQUIRE(grant->type == REDIS_REPLY_STATUS);
+    CHECK(wait_until([&] { return daemon->err().find("working again") != std::string::npos; }, 20s, 50ms));
+    CHECK(wait_until([&] {
+        auto keys = redis.command({"KEYS", "hsm:shippers:*"});
+        return keys->type == REDIS_REPLY_ARRAY && keys->elements == 1;
+    }, 20s, 50ms));
+    daemon->signal(SIGTERM);
+    CHECK(daemon->wait(10s) == 0);
+}

@@ -61,6 +61,25 @@ void write_known_streams(const RedisServer& redis) {
 }
 
 // The default config file (/etc/...) is absent here, which means defaults: only --port is needed.
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A shipper's heartbeat hash as hsm-action-shipper writes it (core/shipper_beat.hpp), last
+// written at `written_ms`, with a poll interval of 20 s.
+void write_heartbeat(const RedisServer& redis, const std::string& host, std::int64_t written_ms,
+                     const std::string& mdts = "elm-MDT0000,elm-MDT0001") {
+    auto r = redis.command({"HSET", "hsm:shippers:" + host, "version", "9.9.9", "pid", "42", "mdts", mdts,
+                            "mdt_count", "2", "poll_interval", "20.000000", "written_ms", std::to_string(written_ms),
+                            "cycle_started_ms", std::to_string(written_ms - 250), "cycle_seconds", "0.250000",
+                            "checkpoint_seconds", "0.004000", "checkpoint_ok", "1", "cycles", "12",
+                            "events_shipped", "3456", "events_refused", "7", "reconnects", "1", "reader_waits", "2",
+                            "rereads", "0", "takeovers", "1", "rebuilds", "0", "repairs", "5", "trims", "6",
+                            "trimmed_entries", "60", "compactions", "3", "bad_lines", "0"});
+    REQUIRE(r->type == REDIS_REPLY_INTEGER);
+}
+
 std::vector<std::string> stats(const RedisServer& redis, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {bin("hsm-stream-stats").string(), "--host", "127.0.0.1", "--port",
                                      std::to_string(redis.port())};
@@ -97,7 +116,8 @@ TEST_CASE("stats: exact JSON for a known stream, Python quirks included", "[tool
         "    \"total_live_actions\": 3,\n"
         "    \"oldest_live_action_age_seconds\": " + std::string(m[1]) + ",\n"
         "    \"total_events_replayed\": 9,\n"
-        "    \"total_stream_entries\": 11\n"
+        "    \"total_stream_entries\": 11,\n"
+        "    \"shippers_alive\": 0\n"
         "  },\n"
         "  \"streams\": [\n"
         "    { \"mdt\": \"elm-MDT0000\", \"length\": 6, \"age_seconds\": 0, \"newest_entry_age_seconds\": 0 },\n"
@@ -107,7 +127,8 @@ TEST_CASE("stats: exact JSON for a known stream, Python quirks included", "[tool
         "    { \"mdt\": \"elm-MDT0000\", \"action\": \"ARCHIVE\", \"status\": \"STARTED\", \"count\": 1 },\n"
         "    { \"mdt\": \"elm-MDT0000\", \"action\": \"RESTORE\", \"status\": \"WAITING\", \"count\": 1 },\n"
         "    { \"mdt\": \"elm-MDT0001\", \"action\": \"REMOVE\", \"status\": \"FAILED\", \"count\": 1 }\n"
-        "  ]\n"
+        "  ],\n"
+        "  \"shippers\": []\n"
         "}\n";
     CHECK(zero_ages(r.out) == expected);
 }
@@ -118,13 +139,14 @@ TEST_CASE("stats: an empty database gives zeros and empty lists", "[tools][stats
     REQUIRE(r.exit_code == 0);
     CHECK(r.out ==
           "{\n  \"summary\": {\n    \"total_live_actions\": 0,\n    \"oldest_live_action_age_seconds\": 0,\n"
-          "    \"total_events_replayed\": 0,\n    \"total_stream_entries\": 0\n  },\n"
-          "  \"streams\": [],\n  \"breakdown\": []\n}\n");
+          "    \"total_events_replayed\": 0,\n    \"total_stream_entries\": 0,\n    \"shippers_alive\": 0\n  },\n"
+          "  \"streams\": [],\n  \"breakdown\": [],\n  \"shippers\": []\n}\n");
 }
 
 TEST_CASE("stats: the json_v2 Telegraf config matches real output and types", "[tools][stats][telegraf]") {
     RedisServer redis;
     write_known_streams(redis);
+    write_heartbeat(redis, "mds1", now_ms());
     auto r = run(stats(redis));
     REQUIRE(r.exit_code == 0);
     simdjson::dom::parser parser;
@@ -139,7 +161,7 @@ TEST_CASE("stats: the json_v2 Telegraf config matches real output and types", "[
     REQUIRE(parsers);
     const auto* objects = parsers->get(0)->as_table()->get("object")->as_array();
     REQUIRE(objects);
-    CHECK(objects->size() == 3);
+    CHECK(objects->size() == 4);
     for (const auto& node : *objects) {
         const auto& obj = *node.as_table();
         const std::string path = obj["path"].value_or(std::string());
@@ -151,6 +173,9 @@ TEST_CASE("stats: the json_v2 Telegraf config matches real output and types", "[
             for (const auto& tag : *t) tags.push_back(*tag.value<std::string>());
         std::map<std::string, std::string> fields;
         for (const auto& [k, v] : *obj["fields"].as_table()) fields[std::string(k.str())] = *v.value<std::string>();
+        std::vector<std::string> excluded;
+        if (const auto* x = obj["excluded_keys"].as_array())
+            for (const auto& key : *x) excluded.push_back(*key.value<std::string>());
 
         std::vector<simdjson::dom::object> elements;
         if (target.is_array()) {
@@ -170,7 +195,8 @@ TEST_CASE("stats: the json_v2 Telegraf config matches real output and types", "[
             for (auto [key, value] : element) {
                 const std::string k(key);
                 const bool is_tag = std::find(tags.begin(), tags.end(), k) != tags.end();
-                CHECK((is_tag || fields.count(k) == 1));
+                const bool is_excluded = std::find(excluded.begin(), excluded.end(), k) != excluded.end();
+                CHECK((is_tag || is_excluded || fields.count(k) == 1));
             }
         }
     }
@@ -498,6 +524,7 @@ TEST_CASE("stats: the float json_v2 config for migrating sites matches real outp
           "[tools][stats][telegraf]") {
     RedisServer redis;
     write_known_streams(redis);
+    write_heartbeat(redis, "mds1", now_ms());
     auto r = run(stats(redis));
     REQUIRE(r.exit_code == 0);
     simdjson::dom::parser parser;
@@ -548,8 +575,82 @@ TEST_CASE("stats: the float json_v2 config for migrating sites matches real outp
             for (auto [key, value] : element) {
                 const std::string k(key);
                 if (std::find(ftags.begin(), ftags.end(), k) != ftags.end()) continue;
+                if (const auto* x = f["excluded_keys"].as_array(); x && std::any_of(x->begin(), x->end(), [&](const auto& e) {
+                        return *e.template value<std::string>() == k;
+                    }))
+                    continue;
                 CHECK(fnames.count(k) == 1);
                 CHECK(value.is_int64());
             }
     }
+}
+
+TEST_CASE("stats: shippers from their heartbeats, stale ones not alive, in all three formats",
+          "[tools][stats][heartbeat]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    write_heartbeat(redis, "mds1", now_ms());
+    write_heartbeat(redis, "mds2", now_ms() - 120'000, "elm-MDT0002");  // 2 minutes: > 3 x 20 s
+    write_heartbeat(redis, "mds\x1b[2J", now_ms());                        // a host name to escape
+
+    auto json = run(stats(redis));
+    INFO(json.err);
+    REQUIRE(json.exit_code == 0);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(json.out);
+    CHECK(int64_t(doc["summary"]["shippers_alive"]) == 2);
+    CHECK(int64_t(doc["summary"]["total_live_actions"]) == 3);  // the existing keys are untouched
+    simdjson::dom::array shippers = doc["shippers"];
+    REQUIRE(shippers.size() == 3);
+    CHECK(json.out.find('\x1b') == std::string::npos);  // JSON-escaped (\u001b)
+    simdjson::dom::element first = shippers.at(1), second = shippers.at(2);  // sorted by host: "mds\x1b..." first
+    CHECK(std::string_view(first["shipper"]) == "mds1");
+    CHECK(std::string_view(first["version"]) == "9.9.9");
+    CHECK(int64_t(first["alive"]) == 1);
+    CHECK(int64_t(first["events_shipped"]) == 3456);
+    CHECK(int64_t(first["events_refused"]) == 7);
+    CHECK(int64_t(first["takeovers"]) == 1);
+    CHECK(int64_t(first["repairs"]) == 5);
+    CHECK(int64_t(first["cycle_ms"]) == 250);
+    CHECK(int64_t(first["mdts"]) == 2);
+    CHECK(std::string_view(first["mdt_names"].at(1)) == "elm-MDT0001");
+    CHECK(std::string_view(second["shipper"]) == "mds2");
+    CHECK(int64_t(second["alive"]) == 0);
+    CHECK(int64_t(second["heartbeat_age_seconds"]) >= 119);
+
+    auto influx = run(stats(redis, {"--format", "influx"}));
+    REQUIRE(influx.exit_code == 0);
+    CHECK_THAT(influx.out, Catch::Contains(",shippers_alive=2i\n"));
+    CHECK_THAT(influx.out, Catch::Contains("hsm_stream_stats,shipper=mds1,version=9.9.9 alive=1i,"));
+    CHECK_THAT(influx.out, Catch::Contains("hsm_stream_stats,shipper=mds2,version=9.9.9 alive=0i,"));
+    CHECK_THAT(influx.out, Catch::Contains("hsm_stream_stats,shipper=mds\\\\x1b[2J,version="));
+    CHECK(influx.out.find('\x1b') == std::string::npos);
+
+    auto prom = run(stats(redis, {"--format", "prometheus"}));
+    REQUIRE(prom.exit_code == 0);
+    CHECK_THAT(prom.out, Catch::Contains("\nhsm_stream_stats_shippers_alive 2\n"));
+    CHECK_THAT(prom.out, Catch::Contains("hsm_stream_stats_shipper_alive{shipper=\"mds2\",version=\"9.9.9\"} 0\n"));
+    CHECK_THAT(prom.out, Catch::Contains("# TYPE hsm_stream_stats_shipper_events_shipped counter\n"));
+    CHECK_THAT(prom.out,
+               Catch::Contains("hsm_stream_stats_shipper_events_shipped{shipper=\"mds1\",version=\"9.9.9\"} 3456\n"));
+    CHECK(prom.out.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("stats: a user that may not read the heartbeats still gets the report, without shippers",
+          "[tools][stats][heartbeat][acl]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    write_heartbeat(redis, "mds1", now_ms());
+    // The Python-era monitoring user: read access to the streams only.
+    auto r = redis.command({"ACL", "SETUSER", "ro", "on", ">pw", "~hsm:actions:*", "+@read", "+@connection"});
+    REQUIRE(r->type == REDIS_REPLY_STATUS);
+    TempDir dir;
+    write_file(dir / "ro.toml", "redis_username = \"ro\"\nredis_password = \"pw\"\n");
+    auto res = run(stats(redis, {"-c", (dir / "ro.toml").string()}));
+    INFO(res.err);
+    REQUIRE(res.exit_code == 0);
+    CHECK(res.out.find("\"total_live_actions\": 3") != std::string::npos);
+    CHECK(res.out.find("shippers") == std::string::npos);  // left out, not "none alive"
+    CHECK_THAT(res.err, Catch::Contains("shipper heartbeats left out of the report"));
+    CHECK_THAT(res.err, Catch::Contains("NOPERM"));
 }

@@ -99,7 +99,7 @@ TEST_CASE("suite: one configuration file shared by every tool", "[tools][suite][
         {"redis_host", "\"127.0.0.1\""}, {"redis_stream_prefix", "\"hsm:actions\""}, {"redis_port", std::to_string(free_port())}, {"redis_db", "1"},
         {"log_level", "\"INFO\""},       {"mountpoint", "\"/lustre\""},               {"interval", "2"},
         {"poll_interval", "20"},         {"use_approximate_trimming", "true"},         {"float_fields", "false"},
-        {"refresh_long_lived", "false"},
+        {"refresh_long_lived", "false"}, {"redis_shipper_prefix", "\"hsm:shippers\""},
         {"mdt_watch_glob", "\"" + (dir / "none" / "*").string() + "\""},
         {"cache_path", "\"" + (dir / "state.bin").string() + "\""},
     };

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/common_keys.hpp"
 #include "core/logging.hpp"
 #include "core/version.hpp"
 #include "core/manpage.hpp"
@@ -18,22 +19,8 @@ using config::KeySpec;
 using config::Type;
 
 std::vector<KeySpec> schema_with(std::initializer_list<KeySpec> tool_keys) {
-    std::vector<KeySpec> keys = {
-        {"redis_host", Type::String, std::string("localhost"), "Redis server host.", 1},
-        {"redis_port", Type::Integer, std::int64_t{6379}, "Redis server port.", 1, 65535},
-        {"redis_db", Type::Integer, std::int64_t{1}, "Redis database number (the shipper's default is 1).", 0, 1 << 20},
-        {"redis_username", Type::String, std::string(""), "Redis ACL user name; empty: AUTH with the password only."},
-        {"redis_password", Type::String, std::string(""), "Redis password; empty: no AUTH."},
-        {"redis_password_file", Type::String, std::string(""),
-         "Read the password from this file instead (first line), so it need not sit in this file."},
-        {"redis_stream_prefix", Type::String, std::string("hsm:actions"),
-         "Streams read are `<prefix>:<mdt>`, found with SCAN MATCH `<prefix>:*`.", 1},
-        log_level_key("warning",
-                      "trace, debug, info, warning, error, critical or off, in any case (logs go to stderr)."),
-        {"log_file", Type::String, std::string(""), "Write logs to this file instead of stderr."},
-    };
-    keys.insert(keys.end(), tool_keys.begin(), tool_keys.end());
-    return keys;
+    // Tools log warnings and worse by default: their stdout is the product, stderr is for trouble.
+    return config::tool_schema(std::span<const KeySpec>(tool_keys.begin(), tool_keys.size()), "warning");
 }
 
 std::string version_text(std::string_view tool) {
@@ -69,6 +56,7 @@ config::Config CommonFlags::load(const std::vector<KeySpec>& schema) const {
     if (db_) cfg.set("redis_db", *db_, "--db");
     if (prefix_) cfg.set("redis_stream_prefix", *prefix_, "--stream-prefix");
     if (log_level_) cfg.set("log_level", *log_level_, "--log-level");
+    config::redis_settings(cfg);  // the keys checked against each other, overrides included
     return cfg;
 }
 
@@ -109,19 +97,21 @@ std::optional<int> start(const CommonFlags& flags, const std::vector<config::Key
         std::printf("%s: configuration OK\n", flags.config_path().c_str());
         return 0;
     }
-    if (!setup_logging(cfg.str("log_level"), cfg.str("log_file"), tool)) return kExitUsage;
+    const config::LogSettings log = config::log_settings(cfg);
+    if (!setup_logging(log.level, log.file, tool)) return kExitUsage;
     log_config_notices(cfg);
     return std::nullopt;
 }
 
 ReaderOptions reader_options(const config::Config& cfg) {
+    const config::RedisSettings redis = config::redis_settings(cfg);
     ReaderOptions o;
-    o.host = cfg.str("redis_host");
-    o.port = static_cast<int>(cfg.integer("redis_port"));
-    o.db = static_cast<int>(cfg.integer("redis_db"));
-    o.username = cfg.str("redis_username");
-    o.password = cfg.str("redis_password");
-    o.prefix = cfg.str("redis_stream_prefix");
+    o.host = redis.host;
+    o.port = redis.port;
+    o.db = redis.db;
+    o.username = redis.username;
+    o.password = redis.password;
+    o.prefix = redis.stream_prefix;
     return o;
 }
 
@@ -135,9 +125,6 @@ std::string local_time_text(std::int64_t unix_seconds) {
     return buf;
 }
 
-std::string describe_endpoint(const config::Config& cfg) {
-    return cfg.str("redis_host") + ":" + std::to_string(cfg.integer("redis_port")) + " db " +
-           std::to_string(cfg.integer("redis_db"));
-}
+std::string describe_endpoint(const config::Config& cfg) { return config::describe(config::redis_settings(cfg)); }
 
 }  // namespace hsm::consume::cli

@@ -26,7 +26,8 @@ inline constexpr const char* kConfigDir = "/etc/lustre-hsm-action-stream/";
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
-// The Redis and logging keys, followed by the tool's own.
+// The suite's Redis keys, the tool's own, then the log keys (core/common_keys.hpp), with
+// "warning" as the default log level.
 std::vector<config::KeySpec> schema_with(std::initializer_list<config::KeySpec> tool_keys);
 
 // "<tool> <version>", what --version prints (the version comes from core/version.hpp).

@@ -102,8 +102,10 @@ int main(int argc, char** argv) {
     }
 
     hsm::config::Config cfg;
+    hsm::shipper::ShipperSettings settings;
     try {
         cfg = hsm::config::load(hsm::shipper::config_schema(), a.config_path, a.config_given);
+        settings = hsm::shipper::ShipperSettings::from(cfg);  // checks keys against each other
     } catch (const hsm::config::ConfigError& e) {
         std::fprintf(stderr, "hsm-action-shipper: configuration error: %s\n", e.what());
         return kExitConfig;
@@ -115,7 +117,7 @@ int main(int argc, char** argv) {
         std::printf("%s: configuration OK\n", a.config_path.c_str());
         return 0;
     }
-    if (!hsm::setup_logging(cfg.str("log_level"), cfg.str("log_file"), "shipper")) return kExitConfig;
+    if (!hsm::setup_logging(settings.log.level, settings.log.file, "shipper")) return kExitConfig;
     hsm::log_config_notices(cfg);
 
     sigset_t set;
@@ -164,7 +166,7 @@ int main(int argc, char** argv) {
         if (!sum.checkpoint_ok) exit_code = 1;
     } else {
         spdlog::info("hsm-action-shipper {} started: glob {}, every {} s", hsm::kVersion,
-                     cfg.str("mdt_watch_glob"), cfg.real("poll_interval"));
+                     settings.mdt_watch_glob, settings.poll_interval);
         sd_notify(0, "READY=1");  // Type=notify units start dependants only now; no-op elsewhere
         shipper.run_forever();
         sd_notify(0, "STOPPING=1");

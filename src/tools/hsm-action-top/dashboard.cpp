@@ -94,6 +94,7 @@ std::vector<std::string> Dashboard::render(const Header& h) const {
     out.push_back("Live Actions: " + thousands(static_cast<std::int64_t>(h.live)) +
                   " | Total Events Processed: " + thousands(static_cast<std::int64_t>(h.events)) +
                   " | Last Event: " + (h.last_event_age ? std::to_string(*h.last_event_age) + "s ago" : "Never"));
+    out.insert(out.end(), h.shippers.begin(), h.shippers.end());
     out.push_back("");
     out.push_back("--- Live Action Count by (MDT, Action, Status) ---");
     if (rows_.empty()) {

@@ -27,6 +27,8 @@ struct Header {
     std::uint64_t events = 0;
     std::optional<std::int64_t> last_event_age;  // seconds; nullopt: no event yet
     std::uint64_t parse_errors = 0;
+    // One line per shipper (shippers.hpp), shown under the header; empty: no section.
+    std::vector<std::string> shippers;
 };
 
 struct Row {

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "consume/cli/tool_options.hpp"
+#include "core/common_keys.hpp"
 #include "dashboard.hpp"
 #include "screen.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 
 constexpr const char* kTool = "hsm-action-top";
 
-int run_once(StreamReader& reader) {
+int run_once(StreamReader& reader, top::ShipperWatch& shippers) {
     LiveState live;
     while (!reader.finished() && !reader.failed()) live.apply(reader.read(std::chrono::seconds(1)));
     if (reader.failed()) {
@@ -27,7 +28,10 @@ int run_once(StreamReader& reader) {
     top::Dashboard board;
     board.reset_baseline(live);
     const std::string status = "Snapshot complete (" + top::thousands(static_cast<std::int64_t>(live.events_applied())) + " events).";
-    for (const auto& line : board.render(top::make_header(reader, live, status))) std::cout << line << '\n';
+    top::Header header = top::make_header(reader, live, status);
+    shippers.refresh(std::chrono::seconds(0));
+    header.shippers = shippers.lines(top::unix_ms_now());
+    for (const auto& line : board.render(header)) std::cout << line << '\n';
     std::cout << std::flush;
     return 0;
 }
@@ -57,15 +61,16 @@ int main(int argc, char** argv) {
 
     ReaderOptions options = cli::reader_options(cfg);
     options.start = StartAt::Beginning;
+    top::ShipperWatch shippers(options, hsm::config::redis_settings(cfg).shipper_prefix);
     if (once) {
         options.follow = false;
         options.reconnect = false;
         StreamReader reader(options);
-        return run_once(reader);
+        return run_once(reader, shippers);
     }
     // Log lines on stderr would tear the full-screen display: without log_file, stay quiet
     // (the header shows the Redis connection state).
     if (cfg.str("log_file").empty()) spdlog::set_level(spdlog::level::off);
     StreamReader reader(options);
-    return top::run_screen(reader, std::chrono::milliseconds(static_cast<long>(cfg.real("interval") * 1000)));
+    return top::run_screen(reader, shippers, std::chrono::milliseconds(static_cast<long>(cfg.real("interval") * 1000)));
 }

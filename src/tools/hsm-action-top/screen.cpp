@@ -33,7 +33,7 @@ void draw(const std::vector<std::string>& lines, SortBy sort) {
     erase();
     const int rows = LINES, cols = COLS;
     for (int i = 0; i < static_cast<int>(lines.size()) && i < rows - 1; ++i) {
-        if (i == 0 || i == 5) attron(A_BOLD);
+        if (lines[static_cast<std::size_t>(i)].rfind("---", 0) == 0) attron(A_BOLD);  // section titles
         mvaddnstr(i, 0, lines[static_cast<std::size_t>(i)].c_str(), cols);
         attroff(A_BOLD);
     }
@@ -60,7 +60,7 @@ Header make_header(const StreamReader& reader, const LiveState& live, std::strin
     return h;
 }
 
-int run_screen(StreamReader& reader, std::chrono::milliseconds interval) {
+int run_screen(StreamReader& reader, ShipperWatch& shippers, std::chrono::milliseconds interval) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     initscr();
@@ -96,7 +96,13 @@ int run_screen(StreamReader& reader, std::chrono::milliseconds interval) {
             next_draw = now + interval;
             redraw = true;
         }
-        if (redraw && !g_stop) draw(board.render(make_header(reader, live, viewer_status(reader, live, bootstrapped))), board.sort());
+        if (redraw && !g_stop) {
+            // Heartbeats change once per shipper cycle: a read per second is plenty.
+            shippers.refresh(std::max<std::chrono::steady_clock::duration>(interval, std::chrono::seconds(1)));
+            Header h = make_header(reader, live, viewer_status(reader, live, bootstrapped));
+            h.shippers = shippers.lines(unix_ms_now());
+            draw(board.render(h), board.sort());
+        }
     }
     endwin();
     return 0;

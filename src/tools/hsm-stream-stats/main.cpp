@@ -8,7 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include "consume/cli/tool_options.hpp"
+#include "core/common_keys.hpp"
 #include "core/file_output.hpp"
+#include "core/redis.hpp"
+#include "core/shipper_beat.hpp"
 #include "report.hpp"
 
 namespace cli = hsm::consume::cli;
@@ -35,6 +38,27 @@ bool write_output(const std::string& path, const std::string& text) {
     if (hsm::files::write_file(path, text, {}, why)) return true;
     std::fprintf(stderr, "%s: -o: %s\n", kTool, why.c_str());
     return false;
+}
+
+// The shippers' heartbeats (core/shipper_beat.hpp), or nullopt with a warning when Redis refuses
+// or fails: the live-action report stays useful under a user that may only read the streams.
+std::optional<std::vector<hsm::beat::ShipperBeat>> read_shippers(const ReaderOptions& options,
+                                                                 const std::string& prefix) {
+    hsm::RedisEndpoint ep;
+    ep.host = options.host;
+    ep.port = options.port;
+    ep.db = options.db;
+    ep.username = options.username;
+    ep.password = options.password;
+    ep.quiet = true;  // one warning below says it all
+    ep.io_timeout = std::chrono::seconds(5);
+    hsm::RedisConnection redis(ep);
+    std::vector<hsm::beat::ShipperBeat> beats;
+    hsm::RedisProblem problem;
+    if (redis.connect() && hsm::beat::read_beats(redis, prefix, beats, problem)) return beats;
+    spdlog::warn("shipper heartbeats left out of the report: {}",
+                 problem ? problem.message() : redis.last_problem().message());
+    return std::nullopt;
 }
 
 }  // namespace
@@ -74,7 +98,9 @@ int main(int argc, char** argv) {
 
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
-    const auto report = stats::build_report(live, reader.streams(), live.events_applied(), now_ms);
+    auto report = stats::build_report(live, reader.streams(), live.events_applied(), now_ms);
+    if (auto beats = read_shippers(options, hsm::config::redis_settings(cfg).shipper_prefix))
+        report.shippers = stats::shipper_rows(*beats, now_ms);
     const std::string text = format == "influx"       ? stats::to_influx(report, cfg.boolean("float_fields"))
                              : format == "prometheus" ? stats::to_prometheus(report)
                                                       : stats::to_json(report);

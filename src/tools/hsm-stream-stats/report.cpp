@@ -62,13 +62,82 @@ std::string prom_escape(std::string_view raw) {
     return out;
 }
 
-void prom_family(std::string& out, std::string_view name, std::string_view help) {
+void prom_family(std::string& out, std::string_view name, std::string_view help, bool counter = false) {
     out += "# HELP hsm_stream_stats_";
     out.append(name).append(" ").append(help).append("\n# TYPE hsm_stream_stats_");
-    out.append(name).append(" gauge\n");
+    out.append(name).append(counter ? " counter\n" : " gauge\n");
 }
 
+// The numbers of a shipper row, named once for the three formats (JSON member, Influx field,
+// Prometheus family hsm_stream_stats_shipper_<name>). Counters count since the shipper started.
+struct ShipperMetric {
+    const char* name;
+    const char* help;
+    bool counter;
+    std::int64_t (*get)(const ShipperRow&);
+};
+#define HSM_SHIPPER_COUNTER(field, text) \
+    {#field, text, true, [](const ShipperRow& r) { return static_cast<std::int64_t>(r.field); }}
+constexpr ShipperMetric kShipperMetrics[] = {
+    {"alive", "1 while the shipper's heartbeat is fresh, 0 once it is stale (missed cycles).", false,
+     [](const ShipperRow& r) { return static_cast<std::int64_t>(r.alive); }},
+    {"heartbeat_age_seconds", "Seconds since the shipper's last heartbeat.", false,
+     [](const ShipperRow& r) { return r.heartbeat_age_seconds; }},
+    {"mdts", "MDTs the shipper shipped in its last cycle.", false,
+     [](const ShipperRow& r) { return static_cast<std::int64_t>(r.mdts.size()); }},
+    {"cycle_ms", "Duration of the shipper's last cycle, in milliseconds.", false,
+     [](const ShipperRow& r) { return r.cycle_ms; }},
+    {"checkpoint_ms", "Duration of the last cycle's checkpoint write, in milliseconds.", false,
+     [](const ShipperRow& r) { return r.checkpoint_ms; }},
+    HSM_SHIPPER_COUNTER(cycles, "Cycles run."),
+    HSM_SHIPPER_COUNTER(events_shipped, "Events Redis acknowledged."),
+    HSM_SHIPPER_COUNTER(events_refused, "Events Redis did not acknowledge (retried later)."),
+    HSM_SHIPPER_COUNTER(reconnects, "Reconnections of the publisher to Redis."),
+    HSM_SHIPPER_COUNTER(reader_waits, "Times a reader waited for the publisher (backpressure)."),
+    HSM_SHIPPER_COUNTER(takeovers, "Streams taken over from another writer."),
+    HSM_SHIPPER_COUNTER(rebuilds, "Streams rebuilt from the MDT after being lost."),
+    HSM_SHIPPER_COUNTER(repairs, "Repair events shipped by reconciles."),
+    HSM_SHIPPER_COUNTER(trims, "Stream trims."),
+    HSM_SHIPPER_COUNTER(compactions, "Stream compaction passes."),
+    HSM_SHIPPER_COUNTER(bad_lines, "hsm/actions lines that did not parse."),
+};
+#undef HSM_SHIPPER_COUNTER
+
 }  // namespace
+
+std::uint64_t Report::shippers_alive() const {
+    if (!shippers) return 0;
+    return static_cast<std::uint64_t>(
+        std::count_if(shippers->begin(), shippers->end(), [](const ShipperRow& r) { return r.alive; }));
+}
+
+std::vector<ShipperRow> shipper_rows(const std::vector<beat::ShipperBeat>& beats, std::int64_t now_ms) {
+    std::vector<ShipperRow> rows;
+    for (const auto& b : beats) {
+        ShipperRow r;
+        r.host = b.host;
+        r.version = b.version;
+        r.mdts = b.mdts;
+        r.alive = !beat::stale(b, now_ms);
+        r.heartbeat_age_seconds = beat::age_seconds(b, now_ms);
+        r.cycle_ms = static_cast<std::int64_t>(b.cycle_seconds * 1000.0);
+        r.checkpoint_ms = static_cast<std::int64_t>(b.checkpoint_seconds * 1000.0);
+        r.cycles = b.cycles;
+        r.events_shipped = b.events_shipped;
+        r.events_refused = b.events_refused;
+        r.reconnects = b.reconnects;
+        r.reader_waits = b.reader_waits;
+        r.takeovers = b.takeovers;
+        r.rebuilds = b.rebuilds;
+        r.repairs = b.repairs;
+        r.trims = b.trims;
+        r.compactions = b.compactions;
+        r.bad_lines = b.bad_lines;
+        rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end(), [](const ShipperRow& a, const ShipperRow& b) { return a.host < b.host; });
+    return rows;
+}
 
 Report build_report(const LiveState& live, const std::vector<StreamStatus>& streams,
                     std::uint64_t events_replayed, std::int64_t now_ms) {
@@ -97,7 +166,8 @@ std::string to_json(const Report& r) {
     line("total_live_actions", static_cast<std::int64_t>(r.total_live_actions), false);
     line("oldest_live_action_age_seconds", r.oldest_live_action_age_seconds, false);
     line("total_events_replayed", static_cast<std::int64_t>(r.total_events_replayed), false);
-    line("total_stream_entries", static_cast<std::int64_t>(r.total_stream_entries), true);
+    line("total_stream_entries", static_cast<std::int64_t>(r.total_stream_entries), !r.shippers);
+    if (r.shippers) line("shippers_alive", static_cast<std::int64_t>(r.shippers_alive()), true);
     out += "  },\n  \"streams\": [";
     for (std::size_t i = 0; i < r.streams.size(); ++i) {
         const auto& s = r.streams[i];
@@ -119,7 +189,27 @@ std::string to_json(const Report& r) {
         member(out, "count", static_cast<std::int64_t>(b.count), true);
         out += " }";
     }
-    out += r.breakdown.empty() ? "]\n}\n" : "\n  ]\n}\n";
+    out += r.breakdown.empty() ? "]" : "\n  ]";
+    if (r.shippers) {
+        out += ",\n  \"shippers\": [";
+        for (std::size_t i = 0; i < r.shippers->size(); ++i) {
+            const auto& sh = (*r.shippers)[i];
+            out += i ? ",\n    { " : "\n    { ";
+            member(out, "shipper", sh.host);
+            member(out, "version", sh.version);
+            out += "\"mdt_names\": [";
+            for (std::size_t m = 0; m < sh.mdts.size(); ++m) {
+                if (m) out += ", ";
+                json::append_string(out, sh.mdts[m]);
+            }
+            out += "], ";
+            for (std::size_t m = 0; m < std::size(kShipperMetrics); ++m)
+                member(out, kShipperMetrics[m].name, kShipperMetrics[m].get(sh), m + 1 == std::size(kShipperMetrics));
+            out += " }";
+        }
+        out += r.shippers->empty() ? "]" : "\n  ]";
+    }
+    out += "\n}\n";
     return out;
 }
 
@@ -130,7 +220,8 @@ std::string to_influx(const Report& r, bool float_fields) {
     out += " total_live_actions=" + i(static_cast<std::int64_t>(r.total_live_actions)) +
            ",oldest_live_action_age_seconds=" + i(r.oldest_live_action_age_seconds) +
            ",total_events_replayed=" + i(static_cast<std::int64_t>(r.total_events_replayed)) +
-           ",total_stream_entries=" + i(static_cast<std::int64_t>(r.total_stream_entries)) + "\n";
+           ",total_stream_entries=" + i(static_cast<std::int64_t>(r.total_stream_entries)) +
+           (r.shippers ? ",shippers_alive=" + i(static_cast<std::int64_t>(r.shippers_alive())) : std::string()) + "\n";
     for (const auto& s : r.streams)
         out += std::string(kMeasurement) + ",mdt=" + influx_escape(s.mdt) +
                " length=" + i(static_cast<std::int64_t>(s.length)) + ",age_seconds=" + i(s.age_seconds) +
@@ -140,6 +231,13 @@ std::string to_influx(const Report& r, bool float_fields) {
         out += std::string(kMeasurement) + ",action=" + influx_escape(b.action) +
                ",mdt=" + influx_escape(b.mdt) + ",status=" + influx_escape(b.status) +
                " count=" + i(static_cast<std::int64_t>(b.count)) + "\n";
+    if (r.shippers)
+        for (const auto& sh : *r.shippers) {
+            out += std::string(kMeasurement) + ",shipper=" + influx_escape(sh.host) + ",version=" + influx_escape(sh.version);
+            for (std::size_t m = 0; m < std::size(kShipperMetrics); ++m)
+                out += (m ? "," : " ") + std::string(kShipperMetrics[m].name) + "=" + i(kShipperMetrics[m].get(sh));
+            out += "\n";
+        }
     return out;
 }
 
@@ -173,6 +271,17 @@ std::string to_prometheus(const Report& r) {
         out += "hsm_stream_stats_live_actions{mdt=\"" + prom_escape(b.mdt) + "\",action=\"" +
                prom_escape(b.action) + "\",status=\"" + prom_escape(b.status) + "\"} " +
                std::to_string(b.count) + "\n";
+    if (r.shippers) {
+        scalar("shippers_alive", "Shippers whose heartbeat is fresh.", static_cast<std::int64_t>(r.shippers_alive()));
+        for (const auto& metric : kShipperMetrics) {
+            const std::string name = std::string("shipper_") + metric.name;
+            prom_family(out, name, metric.help, metric.counter);
+            for (const auto& sh : *r.shippers)
+                out += "hsm_stream_stats_" + name + "{shipper=\"" + prom_escape(sh.host) + "\",version=\"" +
+                       prom_escape(sh.version) + "\"} " +
+                       std::to_string(metric.get(sh)) + "\n";
+        }
+    }
     return out;
 }
 
