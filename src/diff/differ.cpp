@@ -67,7 +67,8 @@ std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
     for (const LineRef& line : batch.lines) {
         LiveRecord* committed = mdt.find(line.key);
         if (committed) mark_seen(slot, batch.cycle, *committed);
-        auto p = pending.find(line.key.packed());
+        // Nothing is in flight on a no-change cycle: skip hashing into the empty map.
+        auto p = pending.empty() ? pending.end() : pending.find(line.key.packed());
         if (p != pending.end() && p->second.hash == line.hash) {
             ++unchanged;  // same line again (re-read or duplicate): its event is in flight
             continue;
