@@ -122,13 +122,28 @@ void MdtState::remove_slot(std::size_t hole) {
 
 void MdtState::reserve(std::size_t n) { grow_index(n); }
 
+// The record after the last one found is tried first: a cycle looks records up in file order,
+// which is the order they were inserted in (or loaded from the checkpoint in), so most lookups
+// are one sequential read and never touch the index (whose slots are scattered by design).
 LiveRecord* MdtState::find(RecordKey key) {
-    const std::size_t i = slot_of(key.packed());
-    return i == SIZE_MAX ? nullptr : &entry(slots_[i].pos1 - 1).rec;
+    const std::uint64_t packed = key.packed();
+    const std::size_t next = cursor_ + 1;
+    if (next < size_ && entry(next).key == packed) {
+        cursor_ = next;
+        return &entry(next).rec;
+    }
+    const std::size_t i = slot_of(packed);
+    if (i == SIZE_MAX) return nullptr;
+    cursor_ = slots_[i].pos1 - 1;
+    return &entry(cursor_).rec;
 }
 
+// Same, without moving the cursor (a const lookup changes nothing).
 const LiveRecord* MdtState::find(RecordKey key) const {
-    const std::size_t i = slot_of(key.packed());
+    const std::uint64_t packed = key.packed();
+    const std::size_t next = cursor_ + 1;
+    if (next < size_ && entry(next).key == packed) return &entry(next).rec;
+    const std::size_t i = slot_of(packed);
     return i == SIZE_MAX ? nullptr : &entry(slots_[i].pos1 - 1).rec;
 }
 
@@ -201,6 +216,7 @@ void MdtState::clear() {
     slots_.clear();
     slots_.shrink_to_fit();
     size_ = 0;
+    cursor_ = SIZE_MAX;
     odd_.clear();
 }
 

@@ -11,7 +11,8 @@
 // sequentially), cut into fixed blocks that never move; an open-addressing index of 8-byte slots
 // (position + 32 hash bits, linear probing, at most 80% full) finds them. A record costs 64 bytes
 // plus 10 to 20 of index, no allocation per record, and a walk over every record is a walk over
-// memory in order. FIDs are stored as their three numbers when they print back identically (every
+// memory in order. find() tries the record after the previous hit before the index, so a cycle
+// that reads records in the order they were stored seldom touches the index. FIDs are stored as their three numbers when they print back identically (every
 // kernel FID does); anything else goes to a side map.
 #pragma once
 
@@ -136,6 +137,7 @@ private:
     std::vector<std::unique_ptr<Entry[]>> blocks_;
     std::size_t size_ = 0;
     std::vector<Slot> slots_;  // power-of-two size, or empty
+    std::size_t cursor_ = SIZE_MAX;  // position of the last record find() returned (a hint only)
     std::vector<std::string> action_names_;  // interned; a handful per MDT in practice
     struct OddText { std::string fid, action; };
     std::unordered_map<std::uint64_t, OddText> odd_;
