@@ -1,4 +1,4 @@
-// Diff cost per poll cycle: Differ::compare over every batch of a whole 350,000-line read against
+// Diff cost per poll cycle (and the committed state's own costs, below): Differ::compare over every batch of a whole 350,000-line read against
 // a committed state of the same 350,000 records, with no change and with 1% of statuses changed
 // (3,500 UPDATE events built). This is the diff thread's share of a no-change cycle's budget.
 #include <benchmark/benchmark.h>
@@ -72,5 +72,57 @@ void BM_DiffCycle(benchmark::State& state) {
     state.SetLabel(hsm::bench::input_source());
 }
 BENCHMARK(BM_DiffCycle)->ArgName("one_in")->Arg(0)->Arg(100)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+namespace {
+
+// The committed state's own costs at 350,000 records, keys in file order as a load makes them:
+// inserting every record (the initial load's commits, or a checkpoint load), looking each up
+// (a no-change cycle's share), and one walk over all of them (oldest_live_id, the checkpoint's
+// serialisation, a re-read's purge scan).
+std::vector<hsm::RecordKey> file_order_keys() {
+    std::vector<hsm::RecordKey> keys;
+    for (const auto& b : hsm::bench::read_batches(hsm::bench::render_actions(kLines), 0, 1))
+        for (const auto& l : b.lines) keys.push_back(l.key);
+    return keys;
+}
+
+void BM_StateUpsert(benchmark::State& state) {
+    const auto keys = file_order_keys();
+    for (auto _ : state) {
+        hsm::MdtState mdt("bench-MDT0000");
+        for (const auto& k : keys) mdt.upsert(k, "0x2c000596f:0x1ce71:0x0", "ARCHIVE").hash = k.rec_idx;
+        benchmark::DoNotOptimize(mdt.size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(keys.size()));
+}
+BENCHMARK(BM_StateUpsert)->Unit(benchmark::kMillisecond);
+
+void BM_StateFind(benchmark::State& state) {
+    const auto keys = file_order_keys();
+    hsm::MdtState mdt("bench-MDT0000");
+    for (const auto& k : keys) mdt.upsert(k, "0x2c000596f:0x1ce71:0x0", "ARCHIVE");
+    for (auto _ : state) {
+        std::size_t found = 0;
+        for (const auto& k : keys) found += mdt.find(k) != nullptr;
+        benchmark::DoNotOptimize(found);
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(keys.size()));
+}
+BENCHMARK(BM_StateFind)->Unit(benchmark::kMillisecond);
+
+void BM_StateWalk(benchmark::State& state) {
+    const auto keys = file_order_keys();
+    hsm::MdtState mdt("bench-MDT0000");
+    for (const auto& k : keys) mdt.upsert(k, "0x2c000596f:0x1ce71:0x0", "ARCHIVE").id_ms = k.rec_idx;
+    for (auto _ : state) {
+        std::uint64_t sum = 0;
+        mdt.for_each([&](hsm::RecordKey, const hsm::LiveRecord& r) { sum += r.id_ms; });
+        benchmark::DoNotOptimize(sum);
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(keys.size()));
+}
+BENCHMARK(BM_StateWalk)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -10,11 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "core/pipeline.hpp"
 #include "core/state.hpp"
+#include "diff/in_flight.hpp"
 
 namespace hsm::diff {
 
@@ -53,7 +53,6 @@ public:
     bool dirty = false;
 
 private:
-    struct Pending { std::uint64_t hash; };
     static EventType classify(const LiveRecord* committed, bool in_flight, std::uint64_t hash);
     Event make_event(EventType type, const ReadBatch& batch, const LineRef& line) const;
     void begin_cycle(std::uint32_t slot, std::uint32_t cycle);
@@ -64,7 +63,7 @@ private:
     PipelineCounters& counters_;
     // Per slot: records with an event in flight, by packed key, and how many distinct committed
     // records the current cycle has printed.
-    std::vector<std::unordered_map<std::uint64_t, Pending>> pending_;
+    std::vector<InFlightMap> pending_;
     std::vector<std::size_t> seen_count_;
     std::vector<std::uint32_t> seen_count_cycle_;
     std::vector<std::uint64_t> shipped_by_slot_;

@@ -67,8 +67,8 @@ std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
     for (const LineRef& line : batch.lines) {
         LiveRecord* committed = mdt.find(line.key);
         if (committed) mark_seen(slot, batch.cycle, *committed);
-        auto p = pending.find(line.key.packed());
-        if (p != pending.end() && p->second.hash == line.hash) {
+        const std::uint64_t* in_flight = pending.find(line.key.packed());
+        if (in_flight && *in_flight == line.hash) {
             ++unchanged;  // same line again (re-read or duplicate): its event is in flight
             continue;
         }
@@ -76,7 +76,7 @@ std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
             ++unchanged;
             continue;
         }
-        Event e = make_event(classify(committed, p != pending.end(), line.hash), batch, line);
+        Event e = make_event(classify(committed, in_flight != nullptr, line.hash), batch, line);
         if (mdt.repairing) e.flags |= kFromMaintenance;
         if (committed) e.first_seen = committed->first_seen;
         if (committed && committed->hash == line.hash) {
@@ -84,7 +84,7 @@ std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
             if (committed->reship & (kReshipRebuild | kReshipRepair)) e.flags |= kFromMaintenance;
             if (committed->reship == kReshipRefresh) e.flags |= kRefresh;
         }
-        pending[line.key.packed()] = Pending{line.hash};
+        pending.set(line.key.packed(), line.hash);
         ++in_flight_;
         emit(std::move(e));
     }
@@ -141,11 +141,7 @@ void Differ::acknowledge(const Event& e) {
     if (in_flight_ > 0) --in_flight_;
     MdtState& mdt = state_.at(e.mdt_slot);
     if (e.mdt_slot < pending_.size()) {
-        auto& pending = pending_[e.mdt_slot];
-        auto p = pending.find(e.key.packed());
-        if (p != pending.end() && p->second.hash == e.hash) pending.erase(p);
-        // An emptied map keeps its bucket array (megabytes after an initial load): release it.
-        if (pending.empty() && pending.bucket_count() > 1024) pending = {};
+        pending_[e.mdt_slot].erase_if(e.key.packed(), e.hash);  // frees its memory once empty
     }
     if (e.id.empty()) {
         ++failed_;

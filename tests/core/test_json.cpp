@@ -191,3 +191,25 @@ TEST_CASE("json: integers are written exactly", "[core][json]") {
     REQUIRE_FALSE(parser.parse(out.data(), out.size()).get_uint64().get(u));
     CHECK(u == std::numeric_limits<std::uint64_t>::max());
 }
+
+// The encoder tests plain text 16 bytes at a time: every byte that needs care (each control
+// byte, DEL, quote, backslash, the bytes 0x80-0xFF) is placed at every offset of a 48-byte line
+// of plain text, so it falls at each position of a block and in the byte-by-byte tail.
+TEST_CASE("json: a special byte at every offset of a long plain run", "[core][json]") {
+    const std::string plain = "lrh=[type=10680000 len=192 idx=517/42068] fid=[0";
+    REQUIRE(plain.size() == 48u);
+    for (int c = 0; c < 256; ++c) {
+        const bool is_plain = c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+        if (is_plain) continue;
+        for (std::size_t at = 0; at < plain.size(); ++at) {
+            std::string input = plain;
+            input[at] = static_cast<char>(c);
+            check_round_trip(input);
+            // Exactly one byte changed, so exactly the plain bytes around it come out verbatim.
+            const std::string json = encode(input);
+            CHECK(json.compare(1, at, plain, 0, at) == 0);
+            CHECK(json.compare(json.size() - 1 - (plain.size() - at - 1), plain.size() - at - 1, plain,
+                               at + 1) == 0);
+        }
+    }
+}

@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "ingest/line_parser.hpp"
+#include "line_parser_reference.hpp"
 
 using hsm::RecordKey;
 using hsm::ingest::ParsedLine;
@@ -191,4 +192,77 @@ TEST_CASE("fingerprint: equal lines give equal hashes, any difference another", 
     CHECK(fingerprint(changed) != fingerprint(kRealLine));
     CHECK(fingerprint(kRealLine + " ") != fingerprint(kRealLine));
     CHECK(fingerprint(kRealLine.substr(1)) != fingerprint(kRealLine));
+}
+
+// The fast parser against the token-by-token reference (line_parser_reference.hpp), on inputs
+// built to hit every place a field can be cut: each prefix and suffix of real and short lines,
+// a space inserted or a byte replaced at every position, doubled and leading/trailing spaces,
+// repeated fields, and lengths around the 16-byte blocks the scan works in.
+TEST_CASE("parser: agrees with the reference parser at every split point", "[ingest][parser]") {
+    using hsm::ingest::reference::agrees;
+    const std::vector<std::string> bases = {
+        kRealLine, kShortLine,
+        "lrh=[type=10680000 len=192 idx=3/4] fid=[0x200000401:0x1:0x0] dfid=[0x200000401:0x1:0x0] "
+        "compound/cookie=0x0/0x1 action=CANCEL archive#=1 flags=0x0 extent=0x0-0x0 gid=0x0 "
+        "datalen=0 status=SUCCEED data=[]",
+        "idx=1/2 fid=[0xb] action=A status=S idx=[3/4] fid=0xc action=B status=T",
+        "status=S action=A fid=[0xb] idx=[9/8]"};
+    std::size_t accepted = 0, rejected = 0;
+    const auto check = [&](const std::string& line) {
+        INFO("line: " << line);
+        REQUIRE(agrees(line));
+        ParsedLine p;
+        ++(parse_line(line, p) == ParseError::None ? accepted : rejected);
+    };
+    for (const std::string& base : bases) {
+        check(base);
+        for (std::size_t i = 0; i <= base.size(); ++i) {
+            check(base.substr(0, i));                                 // cut after i bytes
+            check(base.substr(i));                                    // cut before byte i
+            check(base.substr(0, i) + " " + base.substr(i));          // a space inserted at i
+            check(base.substr(0, i) + "  " + base.substr(i));         // an empty token at i
+            if (i < base.size()) {
+                std::string replaced = base;
+                for (const char c : {' ', ']', '[', '/', '=', 'x', '\0', '\xff'}) {
+                    replaced[i] = c;                                  // one byte changed at i
+                    check(replaced);
+                }
+            }
+        }
+        check(" " + base);
+        check(base + " ");
+        check(base + " " + base);
+    }
+    // Every length from 0 to 80 of padding in front, so each field starts at every offset of a
+    // 16-byte block, and ends at every offset (the last partial block is handled apart).
+    for (std::size_t pad = 0; pad <= 80; ++pad) {
+        check(std::string(pad, 'p') + " " + kShortLine);
+        check(kShortLine + " " + std::string(pad, 'p'));
+        check(std::string(pad, ' ') + kShortLine);
+        check(kShortLine + std::string(pad, ' '));
+    }
+    // Random bytes drawn from the characters that matter, so fields do appear.
+    std::mt19937 rng(11);
+    const std::string alphabet = "idx=fid=action=status=[]/ 0123 ab";
+    std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1), len(0, 120);
+    for (int n = 0; n < 20000; ++n) {
+        std::string s;
+        for (std::size_t i = 0, l = len(rng); i < l; ++i) s.push_back(alphabet[pick(rng)]);
+        check(s);
+    }
+    // Both paths were exercised in bulk, not just the rejections.
+    CHECK(accepted > 5000u);
+    CHECK(rejected > 5000u);
+}
+
+TEST_CASE("parser: a line of exactly 4096 bytes is scanned to its last byte", "[ingest][parser]") {
+    // The fields are at the very end, past the last full 16-byte block.
+    std::string line(hsm::ingest::kMaxLineLength, 'x');
+    const std::string tail = " idx=7/8 fid=[0xb] action=A status=Z";
+    line.replace(line.size() - tail.size(), tail.size(), tail);
+    ParsedLine p;
+    REQUIRE(parse_line(line, p) == ParseError::None);
+    CHECK(p.key == RecordKey{7, 8});
+    CHECK(p.status == "Z");
+    CHECK(p.status.data() + 1 == line.data() + line.size());
 }
