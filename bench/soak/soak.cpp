@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
         }
         seen = count_cycles(log);
         rss.push_back(status_kb(pid, "VmRSS"));
+        // Progress on stderr, so a run cut short still leaves its figures.
+        if (c % 100 == 0)
+            std::fprintf(stderr, "soak: cycle %zu VmRSS %.1f MB VmHWM %.1f MB\n", c, rss.back() / 1024.0,
+                         status_kb(pid, "VmHWM") / 1024.0);
     }
     const long hwm = status_kb(pid, "VmHWM");
     kill(pid, SIGTERM);

@@ -1,5 +1,9 @@
 // MdtReader: sequential reads into 1 MiB buffers that become batches as they are, so a line is
 // parsed in place and never copied; only a line cut by the buffer end moves to the next buffer.
+// A buffer is allocated only when the previous one is handed over with lines (and then taken from
+// the pool when the diff thread has returned one): a read that completes no line (a short read
+// from a slow or remote file system, one byte at a time at worst) keeps its buffer, so the cost of
+// a read does not depend on the buffer's size and the heap sees no per-read churn.
 #include <glob.h>
 
 #include <algorithm>
@@ -35,6 +39,7 @@ struct MdtReader::PassState {
     const BatchSink& sink;
     ReadBatch batch;
     std::uint64_t line_no = 0, lines = 0, bad = 0;
+    std::size_t used = 0;             // bytes at the front of batch.text not yet ended by a newline
     bool skipping_long_line = false;  // inside a line longer than kMaxLineLength
 };
 
@@ -78,8 +83,9 @@ void MdtReader::process_line(PassState& ps, std::size_t begin, std::size_t end) 
     ps.batch.lines.push_back(ref);
 }
 
-// Parses the complete lines in text[0, end); moves a trailing partial line to a fresh buffer for
-// the next read, and hands the current one over.
+// Parses the complete lines in text[0, end). With lines found, hands the buffer over and moves a
+// trailing partial line to the front of the next buffer (pooled when one is back); without, keeps
+// the buffer and moves the partial line to its front. Sets ps.used to the partial line's length.
 void MdtReader::scan_buffer(PassState& ps, std::size_t end, bool at_eof) {
     std::string& text = ps.batch.text;
     std::size_t pos = 0;
@@ -95,17 +101,15 @@ void MdtReader::scan_buffer(PassState& ps, std::size_t end, bool at_eof) {
         }
         pos = line_end + 1;
     }
-    std::string carry;
-    if (pool_) pool_->try_dequeue(carry);
-    carry.clear();
     const std::size_t partial = end - pos;
+    std::size_t keep = 0;  // bytes of the partial line carried to the next read
     if (partial > kMaxLineLength && !ps.skipping_long_line) {
         ++ps.line_no;
         report_bad_line(ps, parse_error_name(ParseError::TooLong));
         --ps.line_no;  // the line number advances when its newline is finally seen
         ps.skipping_long_line = true;
     } else if (!ps.skipping_long_line && !at_eof) {
-        carry.assign(text, pos, partial);
+        keep = partial;
     }
     if (!ps.batch.lines.empty()) {
         ReadBatch next;
@@ -113,14 +117,23 @@ void MdtReader::scan_buffer(PassState& ps, std::size_t end, bool at_eof) {
         next.cycle = ps.batch.cycle;
         next.pass = ps.batch.pass;
         next.observed_at = ps.batch.observed_at;
+        if (keep) {
+            if (pool_) pool_->try_dequeue(next.text);
+            // A pooled buffer keeps the size it was handed over with: growing it zero-fills only
+            // what lies beyond, not the whole megabyte again.
+            if (next.text.size() < kReadBufferBytes) next.text.resize(kReadBufferBytes);
+            std::memcpy(next.text.data(), text.data() + pos, keep);
+        }
         text.resize(end);
         ps.sink(std::exchange(ps.batch, std::move(next)));
+    } else if (keep && pos > 0) {
+        std::memmove(text.data(), text.data() + pos, keep);
     }
-    ps.batch.text = std::move(carry);
+    ps.used = keep;
 }
 
 void MdtReader::read_pass(const PassRequest& request, const BatchSink& sink) {
-    PassState ps{sink, {}, 0, 0, 0, false};
+    PassState ps{sink, {}, 0, 0, 0, 0, false};
     ps.batch.mdt_slot = slot_;
     ps.batch.cycle = request.cycle;
     ps.batch.pass = request.pass;
@@ -134,8 +147,12 @@ void MdtReader::read_pass(const PassRequest& request, const BatchSink& sink) {
             break;
         }
         std::string& text = ps.batch.text;
-        const std::size_t used = text.size();
-        text.resize(std::max(kReadBufferBytes, used + kMaxLineLength + 1));
+        const std::size_t used = ps.used;
+        // Only ever grows: a buffer kept from the last read is not zero-filled again. A buffer
+        // with no line handed over yet is taken from the pool when one is back.
+        if (used == 0 && text.capacity() < kReadBufferBytes && pool_) pool_->try_dequeue(text);
+        const std::size_t want = std::max(kReadBufferBytes, used + kMaxLineLength + 1);
+        if (text.size() < want) text.resize(want);
         const long n = source->read(text.data() + used, text.size() - used, error);
         if (n < 0) break;
         if (n == 0) {

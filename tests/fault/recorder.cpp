@@ -7,22 +7,24 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <stdexcept>
 
 namespace hsm::test::fault {
 
 namespace {
 
-int connect_monitor(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+int connect_monitor(const std::string& socket_path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0) return -1;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         ::close(fd);
         return -1;
@@ -81,10 +83,16 @@ std::vector<std::string> monitor_args(const std::string& line) {
     return args;
 }
 
-XaddRecorder::XaddRecorder(const RedisServer& redis) : port_(redis.port()) {
+XaddRecorder::XaddRecorder(const RedisServer& redis) : redis_(redis), socket_(redis.unix_socket().string()) {
     thread_ = std::thread([this] { run(); });
-    // Attached before the scenario starts, so the first XADD is seen.
-    wait_until([&] { return fd_.load() >= 0; }, 10s, 1ms);
+    gate();  // attached before the scenario starts, so the first XADD is seen
+}
+
+void XaddRecorder::gate() const {
+    // The server's own word (a client in MONITOR mode), not our socket's: a connected socket
+    // whose MONITOR the server has not yet run would still miss commands.
+    if (!wait_until([&] { return redis_.monitor_attached(); }, 10s, 1ms))
+        throw std::runtime_error("the XADD recorder did not attach MONITOR within 10 s");
 }
 
 XaddRecorder::~XaddRecorder() { stop(); }
@@ -110,7 +118,7 @@ void XaddRecorder::run() {
     std::string buf;
     char chunk[65536];
     while (!stop_) {
-        const int fd = connect_monitor(port_);
+        const int fd = connect_monitor(socket_);
         if (fd < 0) {
             std::this_thread::sleep_for(2ms);  // Redis is down: re-attach as soon as it listens
             continue;

@@ -22,10 +22,11 @@ struct Xadd {
     StreamEvent event;
 };
 
-// Records XADDs on one RedisServer from construction to stop(). Survives restarts and SIGSTOP of
-// the server (it reconnects every few milliseconds while the port is closed); an XADD executed
-// while it was detached (the moment between a restart and the re-attach) is not seen, so
-// scenarios compare the stream too, not only this history.
+// Records XADDs on one RedisServer from construction to stop(), over the server's unix socket.
+// Survives restarts and SIGSTOP of the server (it reconnects every few milliseconds while the
+// server is down). A restart alone would leave a blind moment (clients reconnecting faster than
+// the witness, which a loaded machine makes likely); gate() closes it: set as the server's
+// before_listening, it holds the TCP port closed until MONITOR is attached.
 class XaddRecorder {
 public:
     explicit XaddRecorder(const RedisServer& redis);
@@ -34,6 +35,8 @@ public:
     XaddRecorder& operator=(const XaddRecorder&) = delete;
 
     void stop();
+    // Waits (10 s at most) until MONITOR is attached to the running server; throws otherwise.
+    void gate() const;
     std::vector<Xadd> snapshot() const;
     std::size_t size() const;
     // While armed, the next recorded XADD sends SIGKILL to `pid` from the recorder thread: the
@@ -43,7 +46,8 @@ public:
 
 private:
     void run();
-    int port_;
+    const RedisServer& redis_;
+    std::string socket_;
     std::atomic<bool> stop_{false};
     std::atomic<int> fd_{-1};
     std::atomic<pid_t> kill_pid_{0};

@@ -49,6 +49,10 @@ struct World {
           churn(fx.mdt_root(), "fault", mdts, live, seed()) {
         fx.set("poll_interval", 0.2);
         fx.set("use_approximate_trimming", true);
+        // After every restart the port opens only once MONITOR is attached again: without this
+        // gate a 16-round run on a loaded machine missed the daemon's first XADDs after an AOF
+        // restart, and counted 13 duplicates and 41 missing that the stream did not have.
+        redis.before_listening = [this] { recorder.gate(); };
     }
 
     static std::uint64_t seed() {

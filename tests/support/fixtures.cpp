@@ -176,13 +176,56 @@ RedisServer::~RedisServer() {
     }
 }
 
+namespace {
+
+// One command over a unix socket; nullptr when the server cannot be reached there.
+RedisServer::Reply unix_command(const fs::path& socket, const std::vector<std::string>& argv) {
+    redisContext* c = redisConnectUnix(socket.c_str());
+    if (!c || c->err) {
+        if (c) redisFree(c);
+        return nullptr;
+    }
+    std::vector<const char*> args;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) {
+        args.push_back(a.data());
+        lens.push_back(a.size());
+    }
+    RedisServer::Reply r(static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data())));
+    redisFree(c);
+    return r;
+}
+
+}  // namespace
+
+bool RedisServer::monitor_attached() const {
+    const auto r = unix_command(unix_socket(), {"CLIENT", "LIST"});
+    return r && r->type == REDIS_REPLY_STRING && std::string(r->str, r->len).find("cmd=monitor") != std::string::npos;
+}
+
 void RedisServer::start() {
-    std::vector<std::string> argv = {"/usr/bin/redis-server", "--port", std::to_string(port_),
+    const bool gated = static_cast<bool>(before_listening);
+    std::vector<std::string> argv = {"/usr/bin/redis-server", "--port", gated ? "0" : std::to_string(port_),
                                      "--bind", "127.0.0.1", "--dir", dir_.path().string(),
+                                     "--unixsocket", unix_socket().string(), "--unixsocketperm", "700",
                                      "--daemonize", "no", "--save", "", "--appendonly",
                                      persistence_ ? "yes" : "no", "--logfile",
                                      (dir_ / "redis.log").string()};
     pid_ = spawn(argv, {}, dir_ / "redis.out", dir_ / "redis.err");
+    if (gated) {
+        const bool on_socket = wait_until(
+            [&] {
+                const auto r = unix_command(unix_socket(), {"PING"});
+                return r && r->type == REDIS_REPLY_STATUS;
+            },
+            10s);
+        if (!on_socket) throw std::runtime_error("redis-server did not come up on " + unix_socket().string());
+        before_listening();
+        const auto r = unix_command(unix_socket(), {"CONFIG", "SET", "port", std::to_string(port_)});
+        if (!r || r->type != REDIS_REPLY_STATUS)
+            throw std::runtime_error("redis-server could not open port " + std::to_string(port_));
+    }
     const bool up = wait_until(
         [&] {
             redisContext* c = redisConnect("127.0.0.1", port_);

@@ -56,6 +56,14 @@ public:
     RedisServer& operator=(const RedisServer&) = delete;
 
     int port() const { return port_; }
+    // Its unix socket (always open beside the TCP port), for a witness that must attach first.
+    fs::path unix_socket() const { return dir_ / "redis.sock"; }
+    // When set, start() opens the server on its unix socket only, calls this (a witness such as
+    // the fault suite's MONITOR attaches there and returns once attached), and only then opens
+    // the TCP port the clients use: no command after a restart escapes the witness.
+    std::function<void()> before_listening;
+    // Whether a client of the server is in MONITOR mode (CLIENT LIST over the unix socket).
+    bool monitor_attached() const;
     void start();
     void stop();  // SIGTERM and wait; data is lost unless persistence is on
     bool running() const { return pid_ > 0; }

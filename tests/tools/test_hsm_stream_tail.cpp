@@ -459,3 +459,24 @@ TEST_CASE("tail: an UPDATE without cat_idx is printed", "[tools][tail]") {
         local(1759619143) + " [elm-MDT0001] RESTORE  STARTED  -> /lustre/data/file-0x200000400:0x5:0x0 (id: " + id + ")"});
     CHECK(r.err.find("skipping") == std::string::npos);
 }
+
+// Issue #12's finding: a status of ESC ] 0 ; TITLE BEL ESC [ 2 J set the admin's window title and
+// cleared the screen, and a newline in a field forged an extra output line. Anyone who can XADD
+// reaches this output, so every field from the stream is shown escaped.
+TEST_CASE("tail: control bytes in stream fields are shown escaped and forge no line", "[tools][tail]") {
+    RedisServer redis;
+    FakeLfs lfs;
+    const std::string id = xadd(redis, stream_of("elm-MDT0001"),
+                                R"({"event_type": "NEW", "mdt": "elm\u001b[31mMDT", "cat_idx": 1, "rec_idx": 2, )"
+                                R"("fid": "0x200000400:0xdead:0x0\n2099-01-01 forged", "action": "ARC\u009bHIVE", )"
+                                R"("status": "\u001b]0;TITLE\u0007\u001b[2J", "timestamp": 1759619143})");
+    auto r = run(tail_argv(redis, {"--run-once"}), 30s, lfs.env());
+    REQUIRE(r.exit_code == 0);
+    INFO(r.out);
+    const auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == 1);  // the newline in the FID forged no second line
+    CHECK(lines[0] == local(1759619143) + " [elm\\x1b[31mMDT] ARC\\u009bHIVE \\x1b]0;TITLE\\x07\\x1b[2J"
+                                          " -> (path for 0x200000400:0xdead:0x0\\n2099-01-01 forged not found) (id: " + id + ")");
+    for (const char c : {'\033', '\007'}) CHECK(r.out.find(c) == std::string::npos);
+    CHECK(r.out.find("\xc2\x9b") == std::string::npos);  // C1 CSI as UTF-8
+}
