@@ -6,7 +6,8 @@
 // cycles (the handoff is a queue message or a thread join, which orders memory). Readers never
 // touch it; GC gets what it needs (trim points, live sets) as copies through its queue.
 //
-// Size matters (a million records): a record is 48 bytes. FIDs are stored as their three numbers
+// Size matters (a million records): a record is 56 bytes (static_assert below), plus the hash
+// table's own per-entry cost. FIDs are stored as their three numbers
 // when they print back identically (every kernel FID does); anything else goes to a side map.
 #pragma once
 
@@ -43,6 +44,8 @@ struct LiveRecord {
     bool odd_text = false;    // fid/action live in the side map
     StreamId last_id() const { return {id_ms, id_seq}; }
 };
+// The size the header comment states; change both together.
+static_assert(sizeof(LiveRecord) == 56, "update the record size in the comment at the top");
 
 class MdtState {
 public:
