@@ -1,4 +1,4 @@
-// Fuzz target: the checkpoint loader (shipper/shipper.hpp). The input is the body of a checkpoint
+// Fuzz target: the checkpoint loader (shipper/checkpoint.hpp). The input is the body of a checkpoint
 // file; the target adds the magic and a valid XXH3 checksum, so mutations reach the parser
 // instead of dying at the checksum. A file that loads must round-trip: saving what was loaded and
 // loading it again gives the same state, record by record.
@@ -10,7 +10,7 @@
 #include <xxhash.h>
 
 #include "scratch_dir.hpp"
-#include "shipper/shipper.hpp"
+#include "shipper/checkpoint.hpp"
 
 using hsm::StateTable;
 

@@ -28,6 +28,21 @@ set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_DEPENDS
 set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-${PROJECT_NAME})
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+# One description per package, in the words of the RPM spec's %description sections (dpkg shows
+# the first line as the summary; continuation lines are indented by CPack).
+set(CPACK_COMPONENT_TOOLS_DESCRIPTION
+    "Lustre HSM hsm/actions logs to per-MDT Redis streams, with monitoring tools
+hsm-action-shipper runs on every Lustre MDS and turns each MDT's volatile hsm/actions log into a
+Redis stream (hsm:actions:<mdt>) of new, changed and finished HSM actions. hsm-action-top,
+hsm-stream-tail and hsm-stream-stats (for Telegraf) watch those streams from any node;
+hsm-action-simulate makes a fake MDT tree for demos and tests.")
+set(CPACK_COMPONENT_CONSUME-DEV_DESCRIPTION
+    "C++ consumer API of the Lustre HSM action streams
+Headers, static library, CMake package (find_package(HsmActionStream)) and pkg-config file of
+the consumer API (StreamReader, LiveState), with the failed-alerter example.")
+set(CPACK_COMPONENT_PYTHON_DESCRIPTION
+    "Python API of the Lustre HSM action streams
+The lustre_hsm_action_stream Python module (StreamReader), built on the C++ consumer API.")
 
 # conffiles (dpkg keeps an admin's edits on upgrade, as %config(noreplace) does for the RPM) and
 # the systemd maintainer scripts, generated from the same list of /etc files.

@@ -85,6 +85,7 @@ bool replace_regular(const std::filesystem::path& target, const struct stat* old
     if (ok && old && (old->st_uid != ::geteuid() || old->st_gid != ::getegid()))
         (void)!::fchown(fd, old->st_uid, old->st_gid);  // best effort: not permitted is fine
     ok = ok && content(fd, why);
+    if (ok && options.on_step) options.on_step("written");
     if (ok && options.durable && ::fsync(fd) != 0) {
         why = failure("cannot fsync", tmp, errno);
         ok = false;
@@ -93,6 +94,7 @@ bool replace_regular(const std::filesystem::path& target, const struct stat* old
         why = failure("cannot close", tmp, errno);
         ok = false;
     }
+    if (ok && options.on_step) options.on_step("synced");
     if (ok && ::rename(tmp.c_str(), target.c_str()) != 0) {
         why = "cannot rename " + tmp + " to " + target.string() + ": " + std::strerror(errno);
         ok = false;
@@ -101,6 +103,7 @@ bool replace_regular(const std::filesystem::path& target, const struct stat* old
         ::unlink(tmp.c_str());
         return false;
     }
+    if (options.on_step) options.on_step("renamed");
     if (options.durable) sync_directory(dir);  // the rename is durable once the entry is
     return true;
 }

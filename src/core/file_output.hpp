@@ -26,6 +26,10 @@ struct WriteOptions {
     bool durable = false;
     // Create missing parent directories of the target.
     bool create_parents = false;
+    // Called, when set, at each step of a temp-file replacement: "written" (content written, not
+    // synced), "synced" (synced and closed, not renamed), "renamed" (directory not synced yet).
+    // For crash-consistency tests, which stop the process exactly there; unset otherwise.
+    std::function<void(std::string_view step)> on_step;
 };
 
 // Produces the content: writes everything to `fd` (a temp file or the target itself). Returns

@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -43,6 +44,29 @@ struct ReplayResult {
 // action_key, MD5 hashes are ignored (the fingerprint is recomputed from `raw`).
 ReplayResult replay_stream(RedisConnection& redis, const std::string& key, const std::string& mdt,
                            StreamId until = {}, std::size_t chunk = 10000);
+
+// Whether `key` provably still holds every entry it ever had after `after`: the entry `after`
+// itself is there (so no MINID trim reached past it) and Redis's max-deleted-entry-id (XINFO
+// STREAM, Redis 7.0+) is older than it (so no XDEL did). False, with `why`, when either fails,
+// when Redis is older than 7.0 (no such field: nothing can be proved) or unreachable.
+bool tail_intact(RedisConnection& redis, const std::string& key, StreamId after, std::string& why);
+
+struct TailResult {
+    bool ok = false;
+    RedisProblem problem;       // why it failed (see core/redis_fault.hpp)
+    StreamId last_id;           // newest entry replayed (empty: none)
+    std::uint64_t entries = 0;  // entries replayed
+    std::uint64_t skipped = 0;  // entries that are not events (as replay_stream)
+    std::uint64_t foreign = 0;  // events whose "host" is not `host` (or that name none)
+};
+
+// Folds the entries of `key` after `after` (exclusive) into `live` in place, as replay_stream
+// folds from the start: the catch-up of a checkpoint stamped with `after` (see
+// docs/checkpoint.md). Only sound when tail_intact() said so. Folding the same entries twice
+// gives the same state, so a fold cut short by a failure (ok false; `live` then holds part of
+// the tail) is simply repeated or replaced by a full replay. Leaves live.newest_written alone.
+TailResult replay_tail(RedisConnection& redis, const std::string& key, MdtState& live, StreamId after,
+                       std::string_view host, std::size_t chunk = 10000);
 
 // ---- trimming -----------------------------------------------------------------------------------
 

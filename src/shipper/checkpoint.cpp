@@ -1,25 +1,32 @@
-// Checkpoint of the committed state. Binary and fixed-layout so that a million records cost one
-// sequential ~70 MB write and no parsing (the Python version rewrote a 60 MB JSON file every
-// cycle at 350 K actions). Written only after a cycle committed something, through a 1 MiB
-// buffer with a streaming checksum, so saving costs no memory proportional to the state.
+// The snapshot half of the checkpoint (checkpoint.hpp; docs/checkpoint.md): binary and
+// fixed-layout so that a million records cost one sequential ~70 MB write and no parsing. It is
+// written rarely (SnapshotPolicy): the stream, replayed from the stamps below, carries the
+// changes in between. Written through a 1 MiB buffer with a streaming checksum, so saving costs
+// no memory proportional to the state.
 //
 // Layout (little-endian, the host's): "HSMSHIP1" | u32 version | u32 mdt count | per MDT:
-//   u16 name length, name, u64 newest_written ms, u64 seq, u64 record count, then per record:
+//   u16 name length, name, u64 newest_written ms, u64 seq (the stamp: the newest entry this
+//   snapshot covers), u64 record count, then per record:
 //   u64 key, u64 hash, u64 id ms, u64 id seq, u32 first_seen, u16 fid length, fid, u16 action
 //   length, action
-// | u64 XXH3-64 of everything before it. Any mismatch means "no usable checkpoint".
+// | u64 XXH3-64 of everything before it. Any mismatch means "no usable checkpoint". Unchanged
+// since 0.4.0, whose checkpoints therefore load as they are.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "core/file_output.hpp"
-#include "shipper/shipper.hpp"
+#include "shipper/checkpoint.hpp"
 
 namespace hsm::shipper {
 
@@ -27,6 +34,19 @@ namespace {
 
 constexpr char kMagic[8] = {'H', 'S', 'M', 'S', 'H', 'I', 'P', '1'};
 constexpr std::uint32_t kVersion = 1;
+
+// The step named by HSM_TEST_CHECKPOINT_KILL (checkpoint.hpp), read once; empty when unset.
+const std::string& kill_step() {
+    static const std::string step = [] {
+        const char* v = std::getenv(kCheckpointKillEnv);
+        return std::string(v ? v : "");
+    }();
+    return step;
+}
+
+void maybe_die_at(std::string_view step) {
+    if (!kill_step().empty() && kill_step() == step) ::kill(::getpid(), SIGKILL);
+}
 
 // Buffered writer that checksums what it writes; write errors are remembered, not thrown.
 class Writer {
@@ -59,6 +79,17 @@ private:
     static constexpr std::size_t kBufferBytes = 1 << 20;
     void flush() {
         std::size_t off = 0;
+        // The "partial" kill (checkpoint.hpp): half of the first buffer written, then death, so
+        // the temp file is torn even when the whole state fits in one buffer.
+        const std::size_t stop_at = partial_pending_ ? buf_.size() / 2 : buf_.size();
+        while (ok_ && off < stop_at) {
+            const ssize_t n = ::write(fd_, buf_.data() + off, stop_at - off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) ok_ = false;
+            else off += static_cast<std::size_t>(n);
+        }
+        if (partial_pending_) maybe_die_at("partial");
+        partial_pending_ = false;
         while (ok_ && off < buf_.size()) {
             const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
             if (n < 0 && errno == EINTR) continue;
@@ -67,6 +98,7 @@ private:
         }
         buf_.clear();
     }
+    bool partial_pending_ = kill_step() == "partial";
     int fd_;
     bool ok_ = true;
     std::string buf_;
@@ -97,6 +129,7 @@ private:
 };
 
 bool serialize(const StateTable& state, int fd) {
+    maybe_die_at("begin");
     Writer w(fd);
     w.bytes(kMagic, sizeof kMagic);
     w.put(kVersion);
@@ -214,6 +247,7 @@ bool save_checkpoint(const StateTable& state, const std::filesystem::path& path,
     options.new_file_mode = 0600;
     options.durable = true;
     options.create_parents = true;
+    if (!kill_step().empty()) options.on_step = maybe_die_at;
     return files::write_file(
         path,
         [&](int fd, std::string& w) {
@@ -222,6 +256,27 @@ bool save_checkpoint(const StateTable& state, const std::filesystem::path& path,
             return false;
         },
         options, why);
+}
+
+std::size_t remove_stale_temps(const std::filesystem::path& path) {
+    std::string why;
+    const std::filesystem::path target = files::resolve_links(path, why);
+    if (target.empty() || !target.has_filename()) return 0;
+    const std::string prefix = "." + target.filename().string() + ".";
+    std::size_t removed = 0;
+    std::error_code ec;
+    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() != prefix.size() + 8 || name.compare(0, prefix.size(), prefix) != 0) continue;
+        bool ours = true;
+        for (std::size_t i = prefix.size(); i < name.size(); ++i)
+            ours &= std::isalnum(static_cast<unsigned char>(name[i])) != 0;
+        std::error_code type_ec;
+        if (!ours || !entry.is_regular_file(type_ec) || entry.is_symlink(type_ec)) continue;
+        if (std::filesystem::remove(entry.path(), type_ec)) ++removed;
+    }
+    return removed;
 }
 
 bool load_checkpoint(StateTable& state, const std::filesystem::path& path, std::string& why) {

@@ -1,6 +1,7 @@
 // One poll cycle: discover the MDT files, verify their streams (ownership.cpp), read every MDT
 // in parallel through the line budget, wait for the diff thread's reports, flush the publisher,
-// commit and checkpoint, then hand the trim points to the GC (gc_handoff.cpp).
+// commit and checkpoint (when the snapshot policy says so: checkpointing.cpp), then hand the trim
+// points to the GC (gc_handoff.cpp).
 #include <malloc.h>
 
 #include <algorithm>
@@ -106,18 +107,6 @@ std::optional<std::uint64_t> Shipper::Impl::flush() {
         }
         if (report.kind == DiffReport::Kind::Flushed) return report.failed;
     }
-}
-
-bool Shipper::Impl::checkpoint() {
-    if (options.dry_run || !diff.differ().dirty) return true;
-    if (checkpoint_refused) return false;
-    std::string why;
-    if (!save_checkpoint(state, config.str("cache_path"), why)) {
-        spdlog::error("cannot write checkpoint {}: {}", config.str("cache_path"), why);
-        return false;
-    }
-    diff.differ().dirty = false;
-    return true;
 }
 
 CycleSummary Shipper::run_cycle() {

@@ -72,7 +72,7 @@ void Shipper::Impl::post_gc_jobs(bool compact_all) {
             if (!repair_pending) {
                 std::sort(ids->begin(), ids->end());
                 job.live_ids = std::move(ids);
-                job.bound = mdt.newest_written;
+                job.bound = compaction_bound(slot);  // capped at the snapshot's stamp (checkpointing.cpp)
                 compact_due[slot] = false;
             }
         }
@@ -98,7 +98,10 @@ CycleSummary Shipper::run_maintenance() {
         s.apply_gc_findings(true);
     }
     // Compact every stream now that the repairs are in: afterwards it holds its live records'
-    // newest entries plus what the retention window protects.
+    // newest entries plus what the retention window protects. A small state is snapshotted first,
+    // so the compaction is not held back at an older stamp (compaction_bound). Not when stopping:
+    // the diff thread may still hold the state (flush() gave up), and shutdown() writes it anyway.
+    if (!s.stopping && s.snapshot_policy.before_compaction(s.state.total_records())) s.checkpoint(true);
     s.post_gc_jobs(true);
     s.apply_gc_findings(true);
     if (s.maintenance_problem) sum.maintenance_error = s.maintenance_problem.message();

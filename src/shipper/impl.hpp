@@ -3,6 +3,7 @@
 // only this header, so there is no circle between them:
 //   lifecycle.cpp   start, run_forever, request_stop, shutdown (threads, signals, the idle wait)
 //   cycle.cpp       one cycle: discover -> verify -> read -> diff -> publish -> commit -> checkpoint
+//   checkpointing.cpp  when a snapshot is written, catch-up from its stamps, the compaction cap
 //   ownership.cpp   whose stream it is: takeover, standby, rebuild, reconcile, reseed
 //   gc_handoff.cpp  GC jobs posted after a commit, findings applied before the next, maintenance
 // Backpressure is core/line_budget.hpp (readers take lines there, the diff thread gives them back).
@@ -26,6 +27,7 @@
 #include "gc/gc.hpp"
 #include "ingest/ingest.hpp"
 #include "publish/publish.hpp"
+#include "shipper/checkpoint.hpp"
 #include "shipper/shipper.hpp"
 
 namespace hsm::shipper {
@@ -176,6 +178,21 @@ struct Shipper::Impl {
     // it is said once, then no checkpoint is written (takeover replays the streams after a
     // restart, so only start-up time is lost).
     bool checkpoint_refused = false;
+    // The snapshot on disk (docs/checkpoint.md): whether there is one for the current state, the
+    // count of committed events (plus replayed entries) when it was written, and its stamp per
+    // MDT slot, which compaction never deletes past so a restart can replay the stream from it.
+    SnapshotPolicy snapshot_policy;
+    bool have_snapshot = false;
+    std::uint64_t replayed = 0;  // stream entries folded into the state by catch-ups and takeovers
+    std::uint64_t changes_at_snapshot = 0;
+    std::map<std::uint32_t, StreamId> snapshot_stamp;
+    std::uint64_t changes() const {
+        return counters.events_new.load(std::memory_order_relaxed) +
+               counters.events_update.load(std::memory_order_relaxed) +
+               counters.events_purged.load(std::memory_order_relaxed) + replayed;
+    }
+    StreamId compaction_bound(std::uint32_t slot) const;
+    bool catch_up(std::uint32_t slot);
     // MDTs not read this cycle: their stream could not be checked (Redis unreachable: a check
     // that fails says nothing about what XADDs sent before it will still land, so shipping on
     // the last verdict could duplicate them), or this host stands by for them (see Standby).
@@ -217,7 +234,7 @@ struct Shipper::Impl {
     void read_all(std::int64_t now);
     bool wait_report(DiffReport& report, Clock::time_point deadline);
     std::optional<std::uint64_t> flush();
-    bool checkpoint();
+    bool checkpoint(bool force = false);
     void sink(ReadBatch&& batch);
 };
 

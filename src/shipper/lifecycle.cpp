@@ -1,7 +1,8 @@
-// The Shipper's life: start (checkpoint load, stage threads), run_forever (cycles and the idle
-// wait between them, with the supervisor's heartbeat), request_stop (async-signal-safe: an atomic
-// flag and an eventfd write) and shutdown (threads stopped in the order that commits every
-// acknowledgement, then the last checkpoint).
+// The Shipper's life: start (an interrupted save's temp files removed, the checkpoint and its
+// stamps loaded, stage threads), run_forever (cycles and the idle wait between them, with the
+// supervisor's heartbeat), request_stop (async-signal-safe: an atomic flag and an eventfd write)
+// and shutdown (threads stopped in the order that commits every acknowledgement, then the last
+// checkpoint, written whatever the snapshot policy).
 #include <poll.h>
 
 #include <algorithm>
@@ -32,9 +33,17 @@ bool Shipper::start(bool require_redis, std::string& error) {
                       cache, foreign);
         s.checkpoint_refused = true;
     } else if (!s.options.dry_run || std::filesystem::exists(cache)) {
-        if (load_checkpoint(s.state, s.config.str("cache_path"), why))
+        if (!s.options.dry_run)
+            if (const std::size_t n = remove_stale_temps(cache))
+                spdlog::info("removed {} temp file(s) of an interrupted checkpoint save beside {}", n, cache);
+        if (load_checkpoint(s.state, s.config.str("cache_path"), why)) {
             spdlog::info("loaded checkpoint {}: {} live records", s.config.str("cache_path"),
                          s.state.total_records());
+            // Its stamps: verify_streams() catches up from them, compaction keeps what they need.
+            s.have_snapshot = true;
+            for (std::uint32_t slot = 0; slot < s.state.slots(); ++slot)
+                s.snapshot_stamp[slot] = s.state.at(slot).newest_written;
+        }
         else if (std::filesystem::exists(s.config.str("cache_path")))
             spdlog::warn("ignoring checkpoint {}: {}; starting fresh", s.config.str("cache_path"), why);
         else
@@ -115,7 +124,7 @@ void Shipper::shutdown() {
     s.gc.stop();
     s.publisher.stop();
     s.diff.stop();
-    s.checkpoint();
+    s.checkpoint(true);  // whatever the snapshot policy: the next start catches up from here
 }
 
 const PipelineCounters& Shipper::counters() const { return impl_->counters; }

@@ -1,6 +1,8 @@
 // Whose stream is it: before an MDT is read, its committed state must describe its stream. A
-// stream someone else wrote is taken over (replayed), one that lost our entries is rebuilt, a
-// second writer at the same time makes this host stand by, and reconcile repairs both ways.
+// stream that goes on past our state is caught up (the entries after our newest folded in, when
+// the stream still holds them all: checkpointing.cpp) or else taken over (replayed), one that
+// lost our entries is rebuilt, a second writer at the same time makes this host stand by, and
+// reconcile repairs both ways.
 // All of it runs on the coordinator thread between cycles, over its own Redis connection.
 #include <ctime>
 #include <string_view>
@@ -61,6 +63,9 @@ std::size_t Shipper::Impl::verify_streams() {
                     unchecked.insert(slot);
                     continue;  // standing by is not "blocked": the other writer ships it
                 }
+                // The usual case after a restart: the stream goes on past our snapshot's stamp
+                // (catch_up, checkpointing.cpp).
+                if (check.verdict == gc::StreamVerdict::ForeignWrites && catch_up(slot)) break;
                 spdlog::info("{}: taking over the stream ({}): replaying its live set", mdt.name(), check.detail);
                 if (reseed_from_stream(slot, false)) {
                     counters.takeovers.fetch_add(1, std::memory_order_relaxed);
@@ -203,6 +208,7 @@ bool Shipper::Impl::reseed_from_stream(std::uint32_t slot, bool rebuild) {
                  replay.live.size(), replay.entries);
     replay.live.newest_written = replay.last_id;
     replay.live.stream_verified = true;
+    replayed += replay.entries;
     // A rebuild not yet acknowledged stays a rebuild through a takeover of the half-rebuilt stream.
     replay.live.repairing = rebuild || state.at(slot).repairing;
     state.at(slot) = std::move(replay.live);

@@ -1,6 +1,7 @@
 // The shipper daemon's coordinator: runs poll cycles (discover -> read -> diff -> publish ->
-// commit -> checkpoint) over the stage threads, owns start-up, shutdown and the checkpoint.
-// Its concerns live in lifecycle.cpp, cycle.cpp, ownership.cpp and gc_handoff.cpp (impl.hpp).
+// commit -> checkpoint) over the stage threads, owns start-up, shutdown and the checkpoint
+// (whose format and policy are in checkpoint.hpp). Its concerns live in lifecycle.cpp, cycle.cpp,
+// checkpointing.cpp, ownership.cpp and gc_handoff.cpp (impl.hpp).
 // Public header of src/shipper; the executable in src/tools/hsm-action-shipper is a thin main().
 #pragma once
 
@@ -26,19 +27,6 @@ namespace hsm::shipper {
 // Every key of hsm_action_shipper.toml: the one table docs and validation come from.
 std::span<const config::KeySpec> config_schema();
 inline constexpr const char* kDefaultConfigPath = "/etc/lustre-hsm-action-stream/hsm_action_shipper.toml";
-
-// The checkpoint of the committed state (format in checkpoint.cpp). save() is atomic for a
-// regular file (unique temp file, fsync, rename, fsync of the directory; core/file_output.hpp),
-// follows symlinks, and refuses (false, `why`) to replace a file foreign_checkpoint() flags.
-// load() returns false, with `why`, for a missing, truncated, corrupt or foreign-version file,
-// leaving `state` empty.
-bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why);
-bool load_checkpoint(StateTable& state, const std::filesystem::path& path, std::string& why);
-// What `path` holds when it is a file the checkpoint must never replace: a non-empty regular file
-// (symlinks followed) that does not start with our magic, such as the Python version's
-// cache.json left in a migrated `cache_path`. Empty when the path is ours to write: absent,
-// empty, our checkpoint (even corrupt), or a device such as /dev/null.
-std::string foreign_checkpoint(const std::filesystem::path& path);
 
 struct RunOptions {
     bool dry_run = false;  // print events as JSON lines; no Redis, no cache writes

@@ -45,12 +45,14 @@ std::vector<SpecFile> spec_files(const std::string& libdir) {
         SpecFile f;
         f.package = package;
         std::smatch m;
-        static const std::regex attr("%attr\\([^)]*\\) *"), config("%config\\(noreplace\\) *"), dir("%dir *");
+        static const std::regex attr("%attr\\([^)]*\\) *"), config("%config\\(noreplace\\) *"), dir("%dir *"),
+            license("%license *");
         if (std::regex_search(line, m, config)) f.config = true;
         if (std::regex_search(line, m, dir)) f.dir = true;
         line = std::regex_replace(line, attr, "");
         line = std::regex_replace(line, config, "");
         line = std::regex_replace(line, dir, "");
+        line = std::regex_replace(line, license, "");
         for (const auto& [macro, value] : macros)
             for (std::size_t at; (at = line.find(macro)) != std::string::npos;) line.replace(at, macro.size(), value);
         INFO(line);

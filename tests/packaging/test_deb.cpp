@@ -3,6 +3,8 @@
 // the shipped configs accepted by the packaged tools.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "install_support.hpp"
 
 using namespace hsm::test;
@@ -61,6 +63,15 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
         CHECK(read_file(dir / "control" / script).find(names) != std::string::npos);
         CHECK((fs::status(dir / "control" / script).permissions() & fs::perms::owner_exec) != fs::perms::none);
     }
+    // Each package says what it is: no two share a description.
+    std::set<std::string> descriptions;
+    for (const auto& deb : {main_deb, dev_deb}) {
+        auto d = run({"/usr/bin/dpkg-deb", "-f", deb.string(), "Description"}, 60s);
+        INFO(deb << ": " << d.out);
+        CHECK(d.out.size() > 40);
+        CHECK(descriptions.insert(d.out).second);
+    }
+    CHECK(descriptions.begin()->find("Lustre HSM") != std::string::npos);
     auto depends = run({"/usr/bin/dpkg-deb", "-f", main_deb.string(), "Depends"}, 60s);
     CHECK(depends.out.find("libhiredis") != std::string::npos);  // from dpkg-shlibdeps
 

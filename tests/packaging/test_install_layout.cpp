@@ -25,6 +25,27 @@ TEST_CASE("install: every file of the spec's %files is where the spec says", "[p
     CHECK((fs::status(root / "var/cache/hsm-action-shipper").permissions() & fs::perms::others_all) == fs::perms::none);
 }
 
+TEST_CASE("install: every relative link of the installed README and docs resolves", "[packaging][install]") {
+    TempDir dir;
+    const fs::path root = dir / "root";
+    install_into(root);
+    const fs::path doc = root / "usr/share/doc/lustre-hsm-action-stream";
+    REQUIRE(fs::exists(doc / "README.md"));
+    REQUIRE(fs::exists(doc / "COPYING"));
+    static const std::regex link("\\]\\(([^)#:]+)(#[^)]*)?\\)");  // [text](path) or (path#anchor), no URL
+    int links = 0;
+    for (const auto& e : fs::recursive_directory_iterator(doc)) {
+        if (e.path().extension() != ".md") continue;
+        const std::string text = read_file(e.path());
+        for (std::sregex_iterator m(text.begin(), text.end(), link), end; m != end; ++m) {
+            ++links;
+            INFO(e.path() << " links to " << (*m)[1].str());
+            CHECK(fs::exists(e.path().parent_path() / (*m)[1].str()));
+        }
+    }
+    CHECK(links >= 10);
+}
+
 TEST_CASE("install: the shipped configs pass each tool's --check-config and set no key", "[packaging][install]") {
     TempDir dir;
     const fs::path root = dir / "root";

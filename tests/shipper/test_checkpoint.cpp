@@ -9,7 +9,7 @@
 #include <xxhash.h>
 
 #include "fixtures.hpp"
-#include "shipper/shipper.hpp"
+#include "shipper/checkpoint.hpp"
 
 using namespace hsm;
 using hsm::test::TempDir;
@@ -336,5 +336,33 @@ TEST_CASE("checkpoint: a symlinked path keeps its link and keeps the replaced fi
     CHECK(std::filesystem::status(real).permissions() ==
           (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
            std::filesystem::perms::group_read));
+    CHECK(load_fresh(dir / "state.bin", why));
+}
+
+TEST_CASE("checkpoint: a snapshot is due with none on disk, then after a third of the live set changed",
+          "[shipper][checkpoint]") {
+    const shipper::SnapshotPolicy policy;
+    CHECK(policy.due(false, 0, 0));  // nothing on disk yet: the first cycle writes one
+    CHECK_FALSE(policy.due(true, 333'332, 1'000'000));
+    CHECK(policy.due(true, 333'334, 1'000'000));
+    // A tiny state is not rewritten every cycle: at least a third of 100 changes.
+    CHECK_FALSE(policy.due(true, 33, 4));
+    CHECK(policy.due(true, 34, 4));
+}
+
+TEST_CASE("checkpoint: temp files of a killed save are removed, nothing else is", "[shipper][checkpoint]") {
+    TempDir dir;
+    std::string why;
+    REQUIRE(shipper::save_checkpoint(sample_state(), dir / "state.bin", why));
+    const std::vector<std::string> ours = {".state.bin.abcDEF12", ".state.bin.00000000"};
+    const std::vector<std::string> theirs = {".state.bin.abc", ".state.bin.abcDEF12x", "state.bin.abcDEF12",
+                                             ".other.bin.abcDEF12", ".state.bin.abc-EF12"};
+    for (const auto& n : ours) hsm::test::write_file(dir / n, "torn");
+    for (const auto& n : theirs) hsm::test::write_file(dir / n, "keep");
+    std::filesystem::create_directory(dir / ".state.bin.DIRECTRY");  // not a file: kept
+    CHECK(shipper::remove_stale_temps(dir / "state.bin") == ours.size());
+    for (const auto& n : ours) CHECK_FALSE(std::filesystem::exists(dir / n));
+    for (const auto& n : theirs) CHECK(std::filesystem::exists(dir / n));
+    CHECK(std::filesystem::is_directory(dir / ".state.bin.DIRECTRY"));
     CHECK(load_fresh(dir / "state.bin", why));
 }
