@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "consume/cli/tool_options.hpp"
+#include "tools/common/tool_options.hpp"
 #include "core/config.hpp"
 #include "scratch_dir.hpp"
 #include "shipper/shipper.hpp"

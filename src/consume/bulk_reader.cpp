@@ -1,4 +1,4 @@
-// RESP parsing and the raw XREAD round trip (see bulk_reader.hpp).
+// The raw XREAD round trip (see bulk_reader.hpp); the parsing is resp_parser.cpp.
 #include "consume/bulk_reader.hpp"
 
 #include <poll.h>
@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 
 namespace hsm::consume::detail {
@@ -21,88 +20,6 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 }
 
 }  // namespace
-
-char* ByteBuffer::prepare(std::size_t n) {
-    if (size_ + n > capacity_) {
-        const std::size_t cap = std::max(size_ + n, capacity_ * 2);
-        auto bigger = std::make_unique_for_overwrite<char[]>(cap);  // not zeroed: read(2) fills it
-        if (size_) std::memcpy(bigger.get(), data_.get(), size_);
-        data_ = std::move(bigger);
-        capacity_ = cap;
-    }
-    return data_.get() + size_;
-}
-
-void RespParser::reset(ByteBuffer buffer) {
-    buf_ = std::move(buffer);
-    buf_.clear();
-    pos_ = 0;
-    open_.clear();
-    items_.clear();
-    complete_ = false;
-}
-
-void RespParser::element_done() {
-    while (true) {
-        if (open_.empty()) {
-            complete_ = true;
-            return;
-        }
-        if (--open_.back() > 0) return;
-        open_.pop_back();
-    }
-}
-
-bool RespParser::parse() {
-    while (!complete_) {
-        const char* base = buf_.data();
-        // Headers are a few bytes ("$523\r\n"): a plain loop beats memchr's call overhead.
-        std::size_t eol = pos_;
-        while (eol < buf_.size() && base[eol] != '\r') ++eol;
-        if (eol + 1 >= buf_.size()) return true;  // need more
-        const char type = base[pos_];
-        const std::size_t body = pos_ + 1;
-        std::int64_t n = 0;
-        if (type == '*' || type == '$' || type == ':') {
-            auto r = std::from_chars(base + body, base + eol, n);
-            if (r.ec != std::errc{} || r.ptr != base + eol) return false;
-        }
-        switch (type) {
-            case '*':
-                items_.push_back({n < 0 ? RespItem::Nil : RespItem::Array, 0, n});
-                pos_ = eol + 2;
-                if (n > 0) open_.push_back(n);
-                else element_done();
-                break;
-            case '$':
-                if (n < 0) {
-                    items_.push_back({RespItem::Nil, 0, 0});
-                    pos_ = eol + 2;
-                } else {
-                    if (eol + 2 + static_cast<std::size_t>(n) + 2 > buf_.size()) return true;  // need more
-                    items_.push_back({RespItem::Bulk, static_cast<std::uint32_t>(eol + 2), n});
-                    pos_ = eol + 2 + static_cast<std::size_t>(n) + 2;
-                }
-                element_done();
-                break;
-            case ':':
-                items_.push_back({RespItem::Integer, 0, n});
-                pos_ = eol + 2;
-                element_done();
-                break;
-            case '+':
-            case '-':
-                items_.push_back({type == '+' ? RespItem::Status : RespItem::Error, static_cast<std::uint32_t>(body),
-                                  static_cast<std::int64_t>(eol - body)});
-                pos_ = eol + 2;
-                element_done();
-                break;
-            default:
-                return false;
-        }
-    }
-    return true;
-}
 
 bool BulkReader::fail(std::string why) {
     return fail(problem_of(nullptr, "XREAD", endpoint_.user(), why));

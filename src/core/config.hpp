@@ -47,6 +47,10 @@ public:
 };
 
 // Validated values of one tool's keys: defaults filled in, types checked against the table.
+// Thread-safety: the const accessors may be called from any number of threads at once; set(),
+// add_notice() and warn() must not run concurrently with anything else on the same Config.
+// Lifetimes: the schema span must outlive the Config (tools pass their static key tables); the
+// references str() returns live as long as the Config and until set() changes that key.
 class Config {
 public:
     Config() = default;

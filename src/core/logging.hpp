@@ -1,4 +1,6 @@
-// One logging set-up for every executable: spdlog to stderr (journald captures it) or to a file.
+// One logging set-up for every executable: setup_logging() sends spdlog to stderr (journald
+// captures it) or to a file. spdlog's own default logger, before any set-up, writes to stdout;
+// the libraries move it off stdout with keep_library_logs_off_stdout().
 #pragma once
 
 #include <string>

@@ -8,8 +8,9 @@
 // Overflow policy: the queues are unbounded lock-free queues (moodycamel), and memory is bounded
 // one hop earlier: a reader does not queue another batch while more than kMaxLinesInFlight lines
 // are read but not yet compared (unchanged) or acknowledged by Redis (changed); it waits, and the
-// waits are counted in PipelineCounters::reader_waits. Nothing is dropped: an event either gets
-// an entry ID or comes back without one and is re-detected next cycle.
+// waits are counted in PipelineCounters::reader_waits (all of it in core/line_budget.hpp).
+// Nothing is dropped: an event either gets an entry ID or comes back without one and is
+// re-detected next cycle.
 #pragma once
 
 #include <atomic>

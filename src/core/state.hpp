@@ -9,11 +9,12 @@
 // Size and speed matter (a million records; every poll looks up every live record): records
 // live in a dense array, in insertion order (file order, so a cycle's lookups walk it nearly
 // sequentially), cut into fixed blocks that never move; an open-addressing index of 8-byte slots
-// (position + 32 hash bits, linear probing, at most 80% full) finds them. A record costs 64 bytes
-// plus 10 to 20 of index, no allocation per record, and a walk over every record is a walk over
-// memory in order. find() tries the record after the previous hit before the index, so a cycle
-// that reads records in the order they were stored seldom touches the index. FIDs are stored as their three numbers when they print back identically (every
-// kernel FID does); anything else goes to a side map.
+// (position + 32 hash bits, linear probing, at most 80% full) finds them. A record costs 64
+// bytes (the 56-byte LiveRecord, static_assert below, and its 8-byte key) plus 10 to 20 of
+// index, no allocation per record, and a walk over every record is a walk over memory in order.
+// find() tries the record after the previous hit before the index, so a cycle that reads records
+// in the order they were stored seldom touches the index. FIDs are stored as their three numbers
+// when they print back identically (every kernel FID does); anything else goes to a side map.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,8 @@ struct LiveRecord {
     bool odd_text = false;    // fid/action live in the side map
     StreamId last_id() const { return {id_ms, id_seq}; }
 };
+// The size the header comment states; change both together.
+static_assert(sizeof(LiveRecord) == 56, "update the record size in the comment at the top");
 
 // Not thread-safe (see "Ownership" above). Pointers and references to records (find, upsert,
 // for_each) stay valid across inserts and until the next erase() or clear(): an erase moves the

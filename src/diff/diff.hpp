@@ -80,7 +80,10 @@ public:
     ~DiffStage();
     void start();
     void stop();  // returns once the thread has exited
-    Differ& differ() { return differ_; }  // only while the thread is not running
+    // The coordinator uses the Differ (its dirty flag, shipped counts) while the thread runs, but
+    // only while the thread is idle: after a Flushed report and before its next inbox message.
+    // The queue hand-offs order the memory; nothing else does.
+    Differ& differ() { return differ_; }
 
 private:
     void run();

@@ -1,4 +1,5 @@
 // DiffStage: the diff thread's loop (see diff.hpp).
+#include "core/line_budget.hpp"
 #include "diff/diff.hpp"
 
 namespace hsm::diff {
@@ -58,8 +59,7 @@ void DiffStage::handle(ReadBatch& batch) {
     const std::size_t unchanged = differ_.compare(batch, emit);
     if (!chunk.empty()) out_.enqueue_bulk(std::make_move_iterator(chunk.begin()), chunk.size());
     if (pool_ && pool_->size_approx() < kPooledBuffers) pool_->enqueue(std::move(batch.text));
-    counters_.lines_in_flight.fetch_sub(static_cast<std::uint32_t>(unchanged));
-    counters_.lines_in_flight.notify_all();
+    line_budget::give_back(counters_, static_cast<std::uint32_t>(unchanged));
 }
 
 void DiffStage::handle(AckBatch& acks) {
@@ -68,10 +68,7 @@ void DiffStage::handle(AckBatch& acks) {
         differ_.acknowledge(e);
         if (e.type != EventType::Purged) ++from_lines;
     }
-    if (from_lines) {
-        counters_.lines_in_flight.fetch_sub(from_lines);
-        counters_.lines_in_flight.notify_all();
-    }
+    line_budget::give_back(counters_, from_lines);
     maybe_report_flushed();
 }
 

@@ -2,8 +2,10 @@
 // (takeover, rebuild, reconcile); trimming deletes the head no live record needs, and
 // compaction the superseded entries behind a long-lived record, both in bounded calls;
 // the stream check notices, every cycle, a stream written by someone else or one that lost data.
-// The functions are synchronous and take a connection (the coordinator uses them directly at
-// start-up and in --maintenance-now); GcStage runs the routine work on its own thread.
+// The functions are synchronous and take a connection; none keeps state between calls, and one
+// connection must not be used by two threads at once. The coordinator calls check_stream and
+// replay_stream on its own connection (every cycle's stream check, takeover, rebuild,
+// reconcile); trimming and compaction run only on GcStage's thread, through its queues.
 #pragma once
 
 #include <atomic>
@@ -221,6 +223,11 @@ struct GcOptions {
     bool refresh_long_lived = false;
 };
 
+// Thread-safety and lifetimes: start(), stop() and the destructor on one thread (the
+// coordinator); between start() and stop() the GC thread alone uses the connection and
+// `counters`, and talks to the coordinator only through the two queues. The queues and the
+// counters must outlive the GcStage; stop() returns once the thread has exited (bounded by the
+// job in hand: its commands time out with the endpoint's io_timeout).
 class GcStage {
 public:
     // `one_shot`: a --maintenance-now run, whose failures are reported, not retried.
@@ -229,11 +236,11 @@ public:
     ~GcStage();
     void start();
     void stop();
-    // Runs one job on the caller's thread (--maintenance-now, tests).
-    GcFinding run_job(const GcJob& job);
 
 private:
     void run();
+    // One job, on the GC thread (--maintenance-now posts its jobs through the queue too).
+    GcFinding run_job(const GcJob& job);
     RedisConnection redis_;  // quiet: faults_ logs its failures with the trims'
     FaultLog faults_;
     // After a failed job, jobs are answered with the same problem and no command until the

@@ -15,6 +15,7 @@
 namespace hsm::publish {
 
 // Appends the event's JSON object to `out`. Field names and types follow docs/wire-format.md.
+// Pure: thread-safe, keeps nothing.
 void encode_event(const Event& e, std::string& out);
 
 std::string stream_key(const std::string& prefix, const std::string& mdt);
@@ -34,6 +35,12 @@ struct PublisherOptions {
     std::string host;
 };
 
+// Thread-safety and lifetimes: start(), stop(), connect_within() and the destructor on one
+// thread (the coordinator; connect_within() only before start()); the methods marked
+// thread-safe below from any thread. Between start() and stop() the publisher thread alone
+// uses the connection, dequeues `in` and enqueues every event it took, with or without an ID,
+// onto `acks`; `in`, `acks` and `counters` must outlive the Publisher. stop() returns after
+// the batch in hand is answered or failed (bounded by the endpoint's io_timeout).
 class Publisher {
 public:
     Publisher(PublisherOptions options, EventQueue& in, DiffInbox& acks, PipelineCounters& counters);

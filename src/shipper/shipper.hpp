@@ -1,6 +1,7 @@
 // The shipper daemon's coordinator: runs poll cycles (discover -> read -> diff -> publish ->
 // commit -> checkpoint) over the stage threads, owns start-up, shutdown and the checkpoint
-// (whose format and policy are in checkpoint.hpp).
+// (whose format and policy are in checkpoint.hpp). Its concerns live in lifecycle.cpp, cycle.cpp,
+// checkpointing.cpp, ownership.cpp and gc_handoff.cpp (impl.hpp).
 // Public header of src/shipper; the executable in src/tools/hsm-action-shipper is a thin main().
 #pragma once
 
@@ -17,6 +18,10 @@
 #include "core/pipeline.hpp"
 #include "core/state.hpp"
 #include "shipper/settings.hpp"
+
+namespace hsm::ingest {
+class SourceOpener;
+}
 
 namespace hsm::shipper {
 
@@ -46,7 +51,11 @@ struct CycleSummary {
 
 class Shipper {
 public:
-    Shipper(const config::Config& config, RunOptions options);
+    // `opener` (null: the real files, opened with open(2)) supplies the bytes of the MDT files
+    // discovered through mdt_watch_glob; tests pass scripted sources. It must outlive the Shipper.
+    // Redis is the one the config names (tests start a private redis-server).
+    // Single-threaded use: every method but request_stop() and counters() on one thread.
+    Shipper(const config::Config& config, RunOptions options, ingest::SourceOpener* opener = nullptr);
     ~Shipper();
     Shipper(const Shipper&) = delete;
     Shipper& operator=(const Shipper&) = delete;
@@ -60,13 +69,17 @@ public:
     CycleSummary run_maintenance();
     // Cycles every poll_interval until request_stop(), with the heartbeat of RunOptions.
     void run_forever();
-    // Thread-safe and async-signal-thread safe: makes the current cycle wind down (bounded by a
-    // few seconds) and run_forever() return.
+    // Thread-safe and async-signal-safe (an atomic store and a write(2) to an eventfd, nothing
+    // else): makes the current cycle wind down (bounded by a few seconds) and run_forever()
+    // return. Callable from a signal handler or another thread while run_forever() runs.
     void request_stop();
     // Stops the threads (bounded), commits what Redis acknowledged, writes the checkpoint.
     void shutdown();
 
+    // The pipeline's counters (core/pipeline.hpp): relaxed atomics, readable from any thread
+    // while the Shipper lives; each field counts since construction.
     const PipelineCounters& counters() const;
+    // Only between cycles, on the thread that runs them.
     const StateTable& state() const;
 
 private:

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <tuple>
 
-#include "consume/cli/escape.hpp"
-#include "consume/cli/tool_options.hpp"
+#include "tools/common/escape.hpp"
+#include "tools/common/tool_options.hpp"
 
 namespace hsm::consume::top {
 

@@ -32,7 +32,7 @@ struct Header {
 };
 
 struct Row {
-    std::string mdt, action, status;  // as shown: control bytes escaped (consume/cli/escape.hpp)
+    std::string mdt, action, status;  // as shown: control bytes escaped (tools/common/escape.hpp)
     std::uint64_t count = 0;
     std::int64_t diff = 0;
 };

@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "consume/cli/escape.hpp"
+#include "tools/common/escape.hpp"
 #include "dashboard.hpp"
 
 namespace hsm::consume::top {

@@ -7,7 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "consume/cli/tool_options.hpp"
+#include "tools/common/tool_options.hpp"
 #include "core/common_keys.hpp"
 #include "core/file_output.hpp"
 #include "core/redis.hpp"

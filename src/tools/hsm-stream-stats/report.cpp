@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "consume/cli/escape.hpp"
+#include "tools/common/escape.hpp"
 #include "core/json.hpp"
 
 namespace hsm::consume::stats {
@@ -36,7 +36,7 @@ void member(std::string& out, std::string_view key, std::int64_t value, bool las
 // Influx line protocol: in tag keys, tag values and field keys, commas, equals signs, spaces and
 // backslashes are escaped. A line cannot hold a newline at all, and other control bytes or invalid
 // UTF-8 would reach whoever reads the file: they are first written as visible escapes (`\n`,
-// `\x1b`, see consume/cli/escape.hpp), whose backslash is then escaped like any other.
+// `\x1b`, see tools/common/escape.hpp), whose backslash is then escaped like any other.
 std::string influx_escape(std::string_view raw) {
     const std::string s = cli::escape_control(raw);
     std::string out;
@@ -48,7 +48,7 @@ std::string influx_escape(std::string_view raw) {
 }
 
 // Prometheus label values are UTF-8 and escape backslash, double quote and newline. Control bytes
-// and invalid UTF-8 are first written as visible escapes (consume/cli/escape.hpp): a scraper
+// and invalid UTF-8 are first written as visible escapes (tools/common/escape.hpp): a scraper
 // refuses invalid UTF-8, and an admin reading the file must not get raw escape sequences.
 std::string prom_escape(std::string_view raw) {
     const std::string s = cli::escape_control(raw);

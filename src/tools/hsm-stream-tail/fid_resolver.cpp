@@ -16,7 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "child_process.hpp"
-#include "consume/cli/escape.hpp"
+#include "tools/common/escape.hpp"
 
 namespace hsm::consume::tail {
 

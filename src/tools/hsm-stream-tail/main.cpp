@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "consume/cli/tool_options.hpp"
+#include "tools/common/tool_options.hpp"
 #include "fid_resolver.hpp"
 #include "tail_line.hpp"
 

@@ -35,7 +35,7 @@ enum class PathMode { None, Resolved, Unresolved, Raw };
 
 // "YYYY-mm-dd HH:MM:SS [MDT] ACTION   STATUS   -> /path (id: ID)" (the Python tool's layout:
 // action and status padded to 8). `path` is used with PathMode::Resolved. Every field and the
-// path are shown with control bytes escaped (consume/cli/escape.hpp).
+// path are shown with control bytes escaped (tools/common/escape.hpp).
 std::string format_line(const TailLine& line, PathMode mode, const std::string& path, bool color);
 
 }  // namespace hsm::consume::tail

@@ -1,5 +1,5 @@
 // The shared tool keys and flags (see tool_options.hpp).
-#include "consume/cli/tool_options.hpp"
+#include "tools/common/tool_options.hpp"
 
 #include <cstdio>
 #include <ctime>

@@ -2,7 +2,7 @@
 // reaches the terminal as a control sequence, and ordinary text (UTF-8 included) is unchanged.
 #include <catch2/catch.hpp>
 
-#include "consume/cli/escape.hpp"
+#include "tools/common/escape.hpp"
 
 using hsm::consume::cli::escape_control;
 

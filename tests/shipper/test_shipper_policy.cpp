@@ -1,0 +1,265 @@
+// The shipper's policy in-process (spdlog-style unit tests of the coordinator): a Shipper built
+// from a real config file, against a private redis-server, reading real MDT files through an
+// injected byte-source opener that can script a failed read. Covers what the built binary's
+// tests can only see from outside: backpressure (a slowed Redis makes readers wait, and the
+// line budget drains back to 0), takeover of a stream another host wrote, rebuild after Redis
+// lost our entries, standby when two shippers write one stream, and a failed read that must
+// purge nothing.
+#include <catch2/catch.hpp>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include "core/config.hpp"
+#include "ingest/byte_source.hpp"
+#include "shipper/shipper.hpp"
+#include "shipper_fixture.hpp"
+
+using namespace hsm::test;
+using hsm::shipper::Shipper;
+
+namespace {
+
+const std::string kMdt = "fs-MDT0000";
+
+std::vector<std::string> lines(std::uint32_t n, std::uint32_t first = 1, const std::string& status = "WAITING") {
+    std::vector<std::string> out;
+    out.reserve(n);
+    for (std::uint32_t i = first; i < first + n; ++i)
+        out.push_back(kernel_line(1, i, "0x200000401:0x" + std::to_string(i) + ":0x0", "ARCHIVE", status));
+    return out;
+}
+
+// The Shipper a signal handler stops (request_stop() is async-signal-safe).
+std::atomic<Shipper*> g_to_stop{nullptr};
+extern "C" void stop_on_signal(int) {
+    if (Shipper* s = g_to_stop.load()) s->request_stop();
+}
+
+hsm::config::Config load_config(const ShipperFixture& f) {
+    return hsm::config::load(hsm::shipper::config_schema(), f.write_config(), true);
+}
+
+long long count_events(const RedisServer& redis, const std::string& key, const std::string& type) {
+    long long n = 0;
+    for (const auto& e : stream_events(redis, key)) n += e.event_type == type;
+    return n;
+}
+
+// The real files, except that while `fail_reads` is set every read after the first fails, as
+// a read of the kernel file that breaks off (EIO, a vanished MDT) would.
+class ScriptedOpener final : public hsm::ingest::SourceOpener {
+public:
+    std::atomic<bool> fail_reads{false};
+    std::atomic<int> opens{0};
+
+    std::unique_ptr<hsm::ingest::ByteSource> open(const std::filesystem::path& path, std::string& error) override {
+        ++opens;
+        auto real = files_.open(path, error);
+        if (!real || !fail_reads) return real;
+        return std::make_unique<Breaking>(std::move(real));
+    }
+
+private:
+    struct Breaking final : hsm::ingest::ByteSource {
+        explicit Breaking(std::unique_ptr<hsm::ingest::ByteSource> s) : real(std::move(s)) {}
+        long read(char* buffer, std::size_t capacity, std::string& error) override {
+            if (reads++ == 0) return real->read(buffer, std::min<std::size_t>(capacity, 200), error);
+            error = "Input/output error (scripted)";
+            return -1;
+        }
+        std::unique_ptr<hsm::ingest::ByteSource> real;
+        int reads = 0;
+    };
+    hsm::ingest::FileOpener files_;
+};
+
+}  // namespace
+
+TEST_CASE("a slowed Redis makes readers wait and the line budget drains back to 0", "[shipper][policy]") {
+    RedisServer redis;
+    ShipperFixture f(redis.port());
+    // Far more changed lines than may be in flight (kMaxLinesInFlight), all NEW: none is given
+    // back before Redis answers.
+    const std::uint32_t n = 3 * hsm::kMaxLinesInFlight;
+    f.write_actions(kMdt, lines(n));
+    const auto cfg = load_config(f);
+    Shipper shipper(cfg, {});
+    std::string error;
+    REQUIRE(shipper.start(true, error));
+    // Writes wait for a second: the publisher's XADDs get no answer, so their lines stay taken.
+    redis.command({"CLIENT", "PAUSE", "1000", "WRITE"});
+    hsm::shipper::CycleSummary sum;
+    std::thread cycle([&] { sum = shipper.run_cycle(); });
+    const auto& c = shipper.counters();
+    // While Redis holds the writes, the readers stop at the limit rather than read on.
+    CHECK(wait_until([&] { return c.reader_waits.load() > 0; }, 10s, 1ms));
+    CHECK(c.lines_in_flight.load() <= 2 * hsm::kMaxLinesInFlight);
+    cycle.join();
+    CHECK(sum.shipped == n);
+    CHECK(sum.failed == 0);
+    CHECK(c.reader_waits.load() > 0);
+    CHECK(c.lines_in_flight.load() == 0);
+    CHECK(redis.xlen(f.stream(kMdt)) == n);
+    // A no-change cycle gives every line back at once and never waits.
+    const auto waits = c.reader_waits.load();
+    sum = shipper.run_cycle();
+    CHECK(sum.shipped == 0);
+    CHECK(c.lines_in_flight.load() == 0);
+    CHECK(c.reader_waits.load() == waits);
+    shipper.shutdown();
+}
+
+TEST_CASE("a stream another host wrote is taken over without re-shipping it", "[shipper][policy]") {
+    RedisServer redis;
+    ShipperFixture f(redis.port());
+    f.write_actions(kMdt, lines(20));
+    const auto cfg = load_config(f);
+    {
+        Shipper first(cfg, {});
+        std::string error;
+        REQUIRE(first.start(true, error));
+        REQUIRE(first.run_cycle().shipped == 20);
+    }
+    // A second host (no checkpoint of its own) finds the stream: it replays it and ships nothing.
+    std::filesystem::remove(f.cache_path());
+    Shipper second(cfg, {});
+    std::string error;
+    REQUIRE(second.start(true, error));
+    const auto sum = second.run_cycle();
+    CHECK(second.counters().takeovers.load() == 1);
+    CHECK(second.counters().rebuilds.load() == 0);
+    CHECK(sum.shipped == 0);
+    CHECK(sum.live == 20);
+    CHECK(redis.xlen(f.stream(kMdt)) == 20);
+    second.shutdown();
+}
+
+TEST_CASE("a stream that lost our entries is rebuilt, tagged as maintenance", "[shipper][policy]") {
+    RedisServer redis;
+    ShipperFixture f(redis.port());
+    f.write_actions(kMdt, lines(10));
+    const auto cfg = load_config(f);
+    Shipper shipper(cfg, {});
+    std::string error;
+    REQUIRE(shipper.start(true, error));
+    REQUIRE(shipper.run_cycle().shipped == 10);
+    redis.command({"FLUSHDB"});
+    const auto sum = shipper.run_cycle();
+    CHECK(shipper.counters().rebuilds.load() == 1);
+    CHECK(sum.shipped == 10);
+    const auto events = stream_events(redis, f.stream(kMdt));
+    REQUIRE(events.size() == 10);
+    for (const auto& e : events) CHECK(e.source == "maintenance");
+    shipper.shutdown();
+}
+
+TEST_CASE("two shippers on one stream: the second takeover in a row stands by", "[shipper][policy]") {
+    RedisServer redis;
+    ShipperFixture f(redis.port());
+    f.write_actions(kMdt, lines(5));
+    auto cfg_a = load_config(f);
+    f.set("cache_path", (f.root() / "cache" / "b.bin").string());
+    auto cfg_b = load_config(f);
+    Shipper a(cfg_a, {}), b(cfg_b, {});
+    std::string error;
+    REQUIRE(a.start(true, error));
+    REQUIRE(b.start(true, error));
+    REQUIRE(a.run_cycle().shipped == 5);
+    b.run_cycle();  // b takes the stream over (a failover, as far as b can tell)
+    f.write_actions(kMdt, lines(6));  // one more record
+    a.run_cycle();  // the stream still ends with a's own entry (b wrote nothing): a ships it
+    const auto len = redis.xlen(f.stream(kMdt));
+    f.write_actions(kMdt, lines(7));
+    // b sees a's new entry right after its own takeover: a second writer, so b stands by.
+    const auto b_sum = b.run_cycle();
+    CHECK(b_sum.shipped == 0);
+    CHECK(b_sum.unshipped_mdts == 0);  // standing by is not "blocked"
+    const auto after_b = redis.xlen(f.stream(kMdt));
+    CHECK(after_b == len);
+    // The host that did not stand by goes on shipping; the one that did ships nothing.
+    a.run_cycle();
+    b.run_cycle();
+    CHECK(redis.xlen(f.stream(kMdt)) == len + 1);
+    CHECK(count_events(redis, f.stream(kMdt), "NEW") == 7);
+    a.shutdown();
+    b.shutdown();
+}
+
+TEST_CASE("a read that breaks off purges nothing; the next whole read ships nothing", "[shipper][policy]") {
+    RedisServer redis;
+    ShipperFixture f(redis.port());
+    f.write_actions(kMdt, lines(50));
+    const auto cfg = load_config(f);
+    ScriptedOpener opener;
+    Shipper shipper(cfg, {}, &opener);
+    std::string error;
+    REQUIRE(shipper.start(true, error));
+    REQUIRE(shipper.run_cycle().shipped == 50);
+    CHECK(opener.opens.load() >= 1);
+    opener.fail_reads = true;
+    auto sum = shipper.run_cycle();
+    CHECK(sum.shipped == 0);
+    CHECK(sum.live == 50);
+    opener.fail_reads = false;
+    sum = shipper.run_cycle();
+    CHECK(sum.shipped == 0);
+    CHECK(count_events(redis, f.stream(kMdt), "PURGED") == 0);
+    CHECK(shipper.counters().lines_in_flight.load() == 0);
+    shipper.shutdown();
+}
+
+TEST_CASE("request_stop from another thread ends run_forever within the idle wait", "[shipper][policy]") {
+    RedisServer redis;
+    ShipperFixture f(redis.port());
+    f.set("poll_interval", 30.0);  // the stop must not wait for the next cycle
+    f.write_actions(kMdt, lines(3));
+    const auto cfg = load_config(f);
+    Shipper shipper(cfg, {});
+    std::string error;
+    REQUIRE(shipper.start(true, error));
+    std::atomic<bool> returned{false};
+    std::thread loop([&] {
+        shipper.run_forever();
+        returned = true;
+    });
+    REQUIRE(wait_until([&] { return redis.xlen(f.stream(kMdt)) == 3; }, 10s));
+    shipper.request_stop();
+    CHECK(wait_until([&] { return returned.load(); }, 5s));
+    if (!returned) shipper.request_stop();  // the check failed: end the loop by another way
+    loop.join();
+    shipper.shutdown();
+}
+
+TEST_CASE("request_stop from a signal handler on the cycling thread ends run_forever", "[shipper][policy]") {
+    RedisServer redis;
+    ShipperFixture f(redis.port());
+    f.set("poll_interval", 30.0);
+    f.write_actions(kMdt, lines(3));
+    const auto cfg = load_config(f);
+    Shipper shipper(cfg, {});
+    std::string error;
+    REQUIRE(shipper.start(true, error));
+    struct sigaction sa {}, old {};
+    sa.sa_handler = stop_on_signal;
+    sigemptyset(&sa.sa_mask);
+    REQUIRE(sigaction(SIGUSR1, &sa, &old) == 0);
+    g_to_stop = &shipper;
+    std::atomic<bool> returned{false};
+    std::thread loop([&] {
+        shipper.run_forever();
+        returned = true;
+    });
+    REQUIRE(wait_until([&] { return redis.xlen(f.stream(kMdt)) == 3; }, 10s));
+    // The handler runs on the thread that waits between cycles, interrupting its poll(2).
+    pthread_kill(loop.native_handle(), SIGUSR1);
+    CHECK(wait_until([&] { return returned.load(); }, 5s));
+    if (!returned) shipper.request_stop();  // the check failed: end the loop by another way
+    loop.join();
+    g_to_stop = nullptr;
+    sigaction(SIGUSR1, &old, nullptr);
+    shipper.shutdown();
+}
