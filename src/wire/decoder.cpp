@@ -12,6 +12,8 @@
 
 namespace hsm::wire {
 
+using consume::Event;  // in this file, the decoded event
+
 namespace od = simdjson::ondemand;
 
 static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING, "keep kJsonPadding in step with simdjson");

@@ -16,8 +16,6 @@
 
 namespace hsm::wire {
 
-using consume::Event;
-
 // simdjson reads up to this many bytes past the end of a document (SIMDJSON_PADDING); they
 // must be readable but may hold anything, e.g. the next document of the batch.
 constexpr std::size_t kJsonPadding = 64;
@@ -60,7 +58,7 @@ public:
     // tools need no record identity (ReaderOptions::require_index). With `keep` non-null, `raw`
     // and `hash` are decoded into it too (their views also point into `strings`), and which
     // fields were present; `*keep` is reset first. Not thread-safe: one Decoder per thread.
-    DecodeResult decode(const char* json, std::size_t len, std::string& strings, Event& out,
+    DecodeResult decode(const char* json, std::size_t len, std::string& strings, consume::Event& out,
                         bool require_index = true, Kept* keep = nullptr);
 
 private:

@@ -23,7 +23,7 @@ std::string stream_key(std::string_view prefix, std::string_view mdt);
 // Appends the event's JSON object to `out` (no allocation once `out` has grown): the fields of
 // docs/wire-format.md in a fixed order, every string escaped so that any bytes in a line still
 // give valid JSON. Byte-identical output is part of the format (tests/wire/test_golden.cpp).
-void encode_event(const Event& e, std::string& out);
+void encode_event(const hsm::Event& e, std::string& out);
 
 // A record's action key, "<fid>:<action>" (not unique: Python consumers key on it).
 void append_action_key(std::string& out, std::string_view fid, std::string_view action);
