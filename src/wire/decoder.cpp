@@ -8,7 +8,7 @@
 
 #include <simdjson.h>
 
-#include "core/json_number.hpp"
+#include "wire/json_number.hpp"
 
 namespace hsm::wire {
 
