@@ -121,6 +121,9 @@ DecodeResult seconds_field(od::value& v, std::int64_t& out, std::string_view key
 // Reads one field into `out` (or `keep`: raw, hash), setting its bit in `seen` when it was
 // present with its type. Optional fields of the wrong type are ignored (treated as absent),
 // required ones reject the entry (the indices are optional when `require_index` is false).
+// Instantiated twice so that readers which keep nothing (the consumers' hot path) pay nothing
+// for the Raw/Hash cases.
+template <bool Keep>
 DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, std::uint32_t& seen,
                         bool require_index, Kept* keep) {
     std::string_view s;
@@ -159,8 +162,12 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
             if (!v.get_bool().get(b)) { out.refresh = b; ok = true; }
             break;
         }
-        case Key::Raw: ok = keep && read_string(v, strings, keep->raw); break;
-        case Key::Hash: ok = keep && read_string(v, strings, keep->hash); break;
+        case Key::Raw:
+            if constexpr (Keep) ok = read_string(v, strings, keep->raw);
+            break;
+        case Key::Hash:
+            if constexpr (Keep) ok = read_string(v, strings, keep->hash);
+            break;
         case Key::Other: break;
     }
     if (ok) seen |= bit(key);
@@ -178,6 +185,22 @@ DecodeResult check_required(const Event& e, std::uint32_t seen, bool require_ind
     if (cat != rec) return bad(DecodeStatus::MissingKey, cat ? "rec_idx" : "cat_idx");
     if (!cat && !(e.type == EventType::Purged && !e.action_key.empty()))
         return bad(DecodeStatus::MissingKey, "cat_idx");
+    return {};
+}
+
+// One pass over the object's fields (see read_field for Keep).
+template <bool Keep>
+DecodeResult read_fields(od::object& obj, std::string& strings, Event& out, std::uint32_t& seen,
+                         bool require_index, Kept* keep) {
+    for (auto field_result : obj) {
+        od::field field;
+        if (auto err = std::move(field_result).get(field)) return bad(DecodeStatus::NotJson, simdjson::error_message(err));
+        const Key key = classify(field.key().raw());
+        if (key == Key::Other) continue;
+        if constexpr (!Keep)
+            if (key == Key::Raw || key == Key::Hash) continue;
+        if (auto r = read_field<Keep>(key, field.value(), strings, out, seen, require_index, keep); !r.ok()) return r;
+    }
     return {};
 }
 
@@ -202,23 +225,16 @@ DecodeResult Decoder::decode(const char* json, std::size_t len, std::string& str
     }
     if (keep) *keep = Kept{};
     std::uint32_t seen = 0;  // bit(key) for every field read with its type
-    for (auto field_result : obj) {
-        od::field field;
-        if (auto err = std::move(field_result).get(field)) return bad(DecodeStatus::NotJson, simdjson::error_message(err));
-        const Key key = classify(field.key().raw());
-        if (key == Key::Other || (!keep && (key == Key::Raw || key == Key::Hash))) continue;
-        if (auto r = read_field(key, field.value(), strings, out, seen, require_index, keep); !r.ok()) {
-            if (keep) keep->present = seen;
-            return r;
-        }
-    }
+    const DecodeResult fields = keep ? read_fields<true>(obj, strings, out, seen, require_index, keep)
+                                     : read_fields<false>(obj, strings, out, seen, require_index, nullptr);
+    if (keep) keep->present = seen;
+    if (!fields.ok()) return fields;
     // Anything after the object (current_location() says OUT_OF_BOUNDS at the very end) makes
     // the entry invalid, as it would be for Python's json.loads.
     const char* rest = nullptr;
     if (doc.current_location().get(rest) == simdjson::SUCCESS)
         return bad(DecodeStatus::NotJson, "trailing content after the object");
     out.has_index = (seen & bit(Key::CatIdx)) && (seen & bit(Key::RecIdx));
-    if (keep) keep->present = seen;
     return check_required(out, seen, require_index);
 }
 
