@@ -1,5 +1,13 @@
 // The wire vocabulary (hsm/wire/stream_id.hpp, hsm/wire/event_type.hpp): the one entry-ID type
 // and the one event type enum, which the shipper, GC and the consumer API all use.
+// core/event.hpp and core/state.hpp (every stage's contract) need StreamId but not hiredis:
+// included first, before anything that could bring hiredis in, a hiredis include comes back as
+// a build failure here.
+#include "core/state.hpp"
+#ifdef HIREDIS_MAJOR
+#error "core/event.hpp or core/state.hpp includes hiredis again (StreamId is in hsm/wire/stream_id.hpp)"
+#endif
+
 #include <catch2/catch.hpp>
 
 #include <limits>
