@@ -132,18 +132,18 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
         case Key::EventType:
             if (!read_string(v, strings, s)) return bad(DecodeStatus::BadType, "event_type");
             if (!parse_event_type(s, out.type)) return bad(DecodeStatus::UnknownEventType, s);
-            ok = true;
+            seen |= bit(Key::EventType);
             break;
         case Key::Mdt:
             if (!read_string(v, strings, out.mdt)) return bad(DecodeStatus::BadType, "mdt");
-            ok = true;
+            seen |= bit(Key::Mdt);
             break;
         case Key::CatIdx:
-            if (auto r = index_field(json::read_index(v, out.cat_idx), "cat_idx"); r.ok()) ok = true;
+            if (auto r = index_field(json::read_index(v, out.cat_idx), "cat_idx"); r.ok()) seen |= bit(Key::CatIdx);
             else if (require_index) return r;
             break;
         case Key::RecIdx:
-            if (auto r = index_field(json::read_index(v, out.rec_idx), "rec_idx"); r.ok()) ok = true;
+            if (auto r = index_field(json::read_index(v, out.rec_idx), "rec_idx"); r.ok()) seen |= bit(Key::RecIdx);
             else if (require_index) return r;
             break;
         case Key::Fid: ok = read_string(v, strings, out.fid); break;
@@ -170,7 +170,9 @@ DecodeResult read_field(Key key, od::value v, std::string& strings, Event& out, 
             break;
         case Key::Other: break;
     }
-    if (ok) seen |= bit(key);
+    // Optional fields' presence only matters to those who keep (the lean path drops `ok`).
+    if constexpr (Keep)
+        if (ok) seen |= bit(key);
     return {};
 }
 
