@@ -1,4 +1,4 @@
-// Fuzz target: the consumers' event decoder (consume/decode.hpp) on arbitrary bytes, laid out as
+// Fuzz target: the consumers' event decoder (wire/decoder.hpp) on arbitrary bytes, laid out as
 // the reader lays them out (the document, then padding that holds other bytes). Checks that an
 // accepted event's text fields point into the document or the strings buffer, and that the
 // strings buffer never reallocates (the decoder's promise to the batch).
@@ -6,9 +6,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "consume/decode.hpp"
+#include "wire/decoder.hpp"
 
 using namespace hsm::consume;
+namespace wire = hsm::wire;
 
 namespace {
 
@@ -19,16 +20,16 @@ bool inside(std::string_view part, const std::string& whole) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static detail::Decoder decoder;  // reused across inputs, as the reader reuses one per batch
+    static wire::Decoder decoder;  // reused across inputs, as the reader reuses one per batch
     std::string json(reinterpret_cast<const char*>(data), size);
-    json.append(detail::kJsonPadding, '}');  // padding is readable but holds anything
+    json.append(wire::kJsonPadding, '}');  // padding is readable but holds anything
     std::string strings;
     strings.reserve(size);
     const char* const strings_at = strings.data();
     Event e;
-    const detail::DecodeResult r = decoder.decode(json.data(), size, strings, e);
+    const wire::DecodeResult r = decoder.decode(json.data(), size, strings, e);
     if (strings.data() != strings_at || strings.size() > size) std::abort();
-    if (detail::to_string(r.status).empty()) std::abort();
+    if (wire::to_string(r.status).empty()) std::abort();
     if (r.ok()) {
         for (std::string_view field : {e.mdt, e.fid, e.action, e.status, e.action_key, e.source})
             if (!inside(field, strings) && !inside(field, json)) std::abort();

@@ -5,10 +5,11 @@
 #include <vector>
 
 #include "bench_events.hpp"
-#include "consume/decode.hpp"
+#include "wire/decoder.hpp"
 #include "hsm/consume/live_state.hpp"
 
 using namespace hsm::consume;
+namespace wire = hsm::wire;
 
 namespace {
 
@@ -23,7 +24,7 @@ struct Corpus {
         for (std::uint32_t r = 0; r < kRecords; ++r) add(hsm::bench::event_json(mdts[r % 4], r, "NEW", "WAITING"));
         for (std::uint32_t r = 0; r < kRecords; ++r) add(hsm::bench::event_json(mdts[r % 4], r, "UPDATE", "STARTED"));
         for (std::uint32_t r = 0; r < kRecords / 2; ++r) add(hsm::bench::event_json(mdts[r % 4], r, "PURGED", "PURGED"));
-        bytes.append(detail::kJsonPadding, '\0');
+        bytes.append(wire::kJsonPadding, '\0');
     }
     void add(const std::string& j) {
         docs.emplace_back(bytes.size(), j.size());
@@ -38,7 +39,7 @@ const Corpus& corpus() {
 
 void BM_Decode(benchmark::State& state) {
     const Corpus& c = corpus();
-    detail::Decoder decoder;
+    wire::Decoder decoder;
     std::string strings;
     strings.reserve(c.bytes.size());
     Event e;
@@ -54,7 +55,7 @@ BENCHMARK(BM_Decode);
 
 void BM_Apply(benchmark::State& state) {
     const Corpus& c = corpus();
-    detail::Decoder decoder;
+    wire::Decoder decoder;
     std::string strings;
     strings.reserve(c.bytes.size());
     std::vector<Event> events(c.docs.size());
@@ -73,7 +74,7 @@ BENCHMARK(BM_Apply);
 
 void BM_DecodeApply(benchmark::State& state) {
     const Corpus& c = corpus();
-    detail::Decoder decoder;
+    wire::Decoder decoder;
     std::string strings;
     strings.reserve(c.bytes.size());
     LiveState live;

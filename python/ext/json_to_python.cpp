@@ -178,7 +178,7 @@ struct JsonToPython::Impl {
                 // Integers beyond 64 bits and out-of-range floats fail here and take the
                 // json.loads path, which gives Python's unbounded int and float('inf'). Each kind
                 // is read by its own getter: simdjson 3.0.1's get_number() returns 0.0 for a float
-                // of 19 or more digits, which get_double() parses right (src/core/json_number.hpp).
+                // of 19 or more digits, which get_double() parses right (src/wire/json_number.hpp).
                 od::number_type type;
                 if (v.get_number_type().get(type)) return fail();
                 switch (type) {

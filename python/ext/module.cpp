@@ -36,7 +36,7 @@ namespace {
 // Longest stretch without running Python's signal handlers: how late Ctrl+C can be.
 constexpr auto kSignalSlice = 100ms;
 // The reader's batches end with at least this many readable bytes past each entry's JSON
-// (the padding simdjson needs; see src/consume/decode.hpp).
+// (the padding simdjson needs; see src/wire/decoder.hpp).
 constexpr std::size_t kJsonPadding = 64;
 
 std::chrono::milliseconds ms_of_seconds(double s) {

@@ -501,8 +501,8 @@ bool StreamReader::Fetcher::collect(const std::vector<std::size_t>& requested, b
             else streams_[r].done = true;
         }
     batch.buffer = std::move(parser_.buffer());
-    std::memset(batch.buffer.prepare(detail::kJsonPadding), 0, detail::kJsonPadding);  // may move the bytes:
-    batch.buffer.commit(detail::kJsonPadding);                                          // views come after
+    std::memset(batch.buffer.prepare(wire::kJsonPadding), 0, wire::kJsonPadding);  // may move the bytes:
+    batch.buffer.commit(wire::kJsonPadding);                                          // views come after
     for (const RespItem* name : names)
         batch.streams.emplace_back(batch.buffer.data() + name->offset, static_cast<std::size_t>(name->value));
     return true;

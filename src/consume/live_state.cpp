@@ -10,6 +10,7 @@
 
 #include "consume/interner.hpp"
 #include "hsm/consume/stream_reader.hpp"
+#include "wire/wire.hpp"
 
 namespace hsm::consume {
 
@@ -40,7 +41,7 @@ std::uint64_t action_key_hash(const Event& e) {
     if (!e.action_key.empty()) return std::hash<std::string_view>{}(e.action_key);
     std::string ak;
     ak.reserve(e.fid.size() + 1 + e.action.size());
-    ak.append(e.fid).append(":").append(e.action);
+    wire::append_action_key(ak, e.fid, e.action);
     return std::hash<std::string_view>{}(ak);
 }
 
@@ -104,9 +105,11 @@ void LiveState::apply(const Event& e) {
     MdtTable& t = im.table(mdt);
 
     if (e.type == EventType::Purged) {
-        if (e.has_index) {
+        if (!wire::is_action_key_purge(e)) {
             if (!erase(mdt, record_key(e))) ++unmatched_purges_;
         } else {
+            // The Python-era rule (wire/wire.hpp): every record with this action key; in stream
+            // order, all of them are older than the PURGED.
             if (!t.ak_indexed) im.index_all(t);
             std::vector<std::uint64_t> keys;
             auto [first, last] = t.by_ak.equal_range(action_key_hash(e));

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "consume/bulk_reader.hpp"
-#include "consume/decode.hpp"
+#include "wire/decoder.hpp"
 #include "core/redis.hpp"
 #include "hsm/consume/stream_reader.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "consume/decode.hpp"
+#include "wire/decoder.hpp"
 #include "consume/fetcher.hpp"
 #include "core/logging.hpp"
 
@@ -24,7 +24,7 @@ struct Batch::Storage {
     detail::ByteBuffer reply;  // the raw XREAD reply plus padding; `data` views point into it
     std::string strings;  // unescaped strings the events point to
     std::vector<std::string_view> streams;
-    detail::Decoder decoder;
+    wire::Decoder decoder;
     std::uint64_t skipped = 0;  // over the reader's life, for the log throttle
 
     // Decodes `raw` into `events`; returns the number of entries skipped.
@@ -82,7 +82,7 @@ std::uint64_t Batch::Storage::decode(std::vector<Event>& events, detail::RawBatc
         const auto r = decoder.decode(reply.data() + e.offset, e.len, strings, ev, require_index);
         if (!r.ok()) {
             ++skipped;
-            log_skip(++this->skipped, ev.stream, ev.id, detail::to_string(r.status), r.what);
+            log_skip(++this->skipped, ev.stream, ev.id, wire::to_string(r.status), r.what);
             continue;
         }
         events.push_back(ev);

@@ -6,13 +6,10 @@
 #include <cstdint>
 #include <string>
 
-#include "redis.hpp"
+#include "hsm/wire/event_type.hpp"  // EventType and its names
+#include "hsm/wire/stream_id.hpp"
 
 namespace hsm {
-
-enum class EventType : std::uint8_t { New, Update, Purged };
-
-const char* event_type_name(EventType t);  // "NEW", "UPDATE", "PURGED"
 
 // Why an event exists beyond "the file changed"; both end up as JSON fields.
 enum EventFlag : std::uint8_t {
@@ -47,5 +44,11 @@ struct Event {
     // Filled by the publisher: the entry ID Redis assigned, or empty when the XADD failed.
     StreamId id;
 };
+
+// A PURGED event for a record that is gone: status "PURGED", no `raw` line and no first_seen
+// (docs/wire-format.md); `hash` is the fingerprint of the record's last line. `flags` is
+// kFromMaintenance for a GC repair, else 0.
+Event make_purged(std::uint32_t mdt_slot, RecordKey key, std::uint64_t hash, std::int64_t timestamp,
+                  std::string mdt, std::string fid, std::string action, std::uint8_t flags = 0);
 
 }  // namespace hsm

@@ -1,8 +1,6 @@
 // RedisConnection: hiredis (0.14, Debian 12) behind the shared connect/backoff/AUTH policy.
 #include "redis.hpp"
 
-#include <charconv>
-
 #include <spdlog/spdlog.h>
 
 namespace hsm {
@@ -11,20 +9,6 @@ void Backoff::failed(clock::time_point now) {
     next_ = now + delay_;
     delay_ = std::min(cap_, delay_ * 2);
 }
-
-bool StreamId::parse(std::string_view text, StreamId& out) {
-    const auto dash = text.find('-');
-    const auto ms_part = text.substr(0, dash);
-    auto r = std::from_chars(ms_part.data(), ms_part.data() + ms_part.size(), out.ms);
-    if (r.ec != std::errc{} || r.ptr != ms_part.data() + ms_part.size()) return false;
-    out.seq = 0;
-    if (dash == std::string_view::npos) return true;
-    const auto seq_part = text.substr(dash + 1);
-    r = std::from_chars(seq_part.data(), seq_part.data() + seq_part.size(), out.seq);
-    return r.ec == std::errc{} && r.ptr == seq_part.data() + seq_part.size();
-}
-
-std::string StreamId::str() const { return std::to_string(ms) + "-" + std::to_string(seq); }
 
 namespace {
 timeval to_timeval(std::chrono::milliseconds ms) {

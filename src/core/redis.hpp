@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "core/redis_fault.hpp"
+#include "hsm/wire/stream_id.hpp"  // StreamId: every caller of XADD/XRANGE/XTRIM needs it
 
 namespace hsm {
 
@@ -58,16 +59,6 @@ struct ReplyDeleter {
     void operator()(redisReply* r) const { if (r) freeReplyObject(r); }
 };
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-// A stream entry ID `<ms>-<seq>`. Zero means "none".
-struct StreamId {
-    std::uint64_t ms = 0;
-    std::uint64_t seq = 0;
-    bool empty() const { return ms == 0 && seq == 0; }
-    auto operator<=>(const StreamId&) const = default;
-    static bool parse(std::string_view text, StreamId& out);
-    std::string str() const;
-};
 
 class RedisConnection {
 public:

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "event.hpp"
-#include "redis.hpp"
+#include "hsm/wire/stream_id.hpp"
 
 namespace hsm {
 

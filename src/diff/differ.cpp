@@ -106,18 +106,9 @@ DiffReport Differ::finish_pass(const ReadBatch& fin, const EventSink& emit) {
     if (report.missing == 0 || fin.pass < 2) return report;
     mdt.for_each([&](RecordKey key, LiveRecord& r) {
         if (r.seen_cycle == fin.cycle) return;
-        Event e;
-        e.type = EventType::Purged;
-        e.mdt_slot = fin.mdt_slot;
-        e.key = key;
-        e.hash = r.hash;
-        e.timestamp = fin.observed_at;
-        e.mdt = mdt.name();
-        e.fid = mdt.fid(key, r);
-        e.action = mdt.action(key, r);
-        e.status = "PURGED";
         ++in_flight_;
-        emit(std::move(e));
+        emit(make_purged(fin.mdt_slot, key, r.hash, fin.observed_at, mdt.name(), mdt.fid(key, r),
+                         std::string(mdt.action(key, r))));
     });
     return report;
 }

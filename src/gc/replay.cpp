@@ -1,110 +1,53 @@
-// Stream replay: XRANGE in bounded chunks, each entry's JSON decoded with simdjson's on-demand
-// parser (no DOM, no exceptions), folded into an MdtState that holds the stream's live set.
-#include <simdjson.h>
+// Stream replay: XRANGE in bounded chunks, each entry's JSON decoded by the one wire decoder
+// (wire/decoder.hpp, the consumers' own, keeping `raw` to fingerprint it), folded into an MdtState
+// that holds the stream's live set. Sharing the decoder is what makes the live set the shipper
+// repairs against the one consumers see: an entry they skip, replay skips.
 #include <spdlog/spdlog.h>
 
-#include <unordered_set>
+#include <unordered_map>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "core/json_number.hpp"
 #include "gc/gc.hpp"
+#include "wire/decoder.hpp"
+#include "wire/wire.hpp"
 
 namespace hsm::gc {
 
 namespace {
 
-namespace od = simdjson::ondemand;
-
-struct Decoded {
-    std::string_view event_type, fid, action, raw, action_key, host;
-    std::int64_t cat_idx = -1, rec_idx = -1;
-    std::int64_t first_seen = 0;  // Unix seconds, on our UPDATEs; 0 when absent
-};
-
-// An index or a time that the consumers' decoder rejects (core/json_number.hpp) makes the entry
-// one that replay skips too: the live set the shipper repairs against must be the one they see.
-// A present index that is no index (a string, -1, 2^32) is not "no index" either.
-bool read_index(od::value v, std::int64_t& out) {
-    std::uint32_t i = 0;
-    if (json::read_index(v, i) != json::NumberRead::Ok) return false;
-    out = i;
-    return true;
-}
-
-bool time_in_range(od::value v) {
-    std::int64_t ignored = 0;
-    return json::read_seconds(v, ignored) != json::NumberRead::OutOfRange;
-}
-
-// Fields are looked up by name in any order (Python wrote them in its own order). False for an
-// entry that is not an event: not a JSON object, no event_type, or a number out of range.
-bool decode(od::parser& parser, simdjson::padded_string_view json, Decoded& d) {
-    od::document doc;
-    if (parser.iterate(json).get(doc)) return false;
-    od::object obj;
-    if (doc.get_object().get(obj)) return false;
-    for (auto field : obj) {
-        std::string_view key;
-        if (field.unescaped_key().get(key)) return false;
-        od::value v = field.value();
-        if (key == "event_type") { if (v.get_string().get(d.event_type)) return false; }
-        else if (key == "fid") { if (v.get_string().get(d.fid)) d.fid = {}; }
-        else if (key == "action") { if (v.get_string().get(d.action)) d.action = {}; }
-        else if (key == "raw") { if (v.get_string().get(d.raw)) d.raw = {}; }
-        else if (key == "action_key") { if (v.get_string().get(d.action_key)) d.action_key = {}; }
-        else if (key == "host") { if (v.get_string().get(d.host)) d.host = {}; }
-        else if (key == "cat_idx") { if (!read_index(v, d.cat_idx)) return false; }
-        else if (key == "rec_idx") { if (!read_index(v, d.rec_idx)) return false; }
-        else if (key == "timestamp") { if (!time_in_range(v)) return false; }
-        else if (key == "first_seen") {
-            if (json::read_seconds(v, d.first_seen) == json::NumberRead::OutOfRange) return false;
-        }
-    }
-    // Like the consumers' decoder, nothing may follow the object.
-    const char* rest = nullptr;
-    if (doc.current_location().get(rest) == simdjson::SUCCESS) return false;
-    return !d.event_type.empty();
-}
-
-bool valid_index(std::int64_t v) { return v >= 0 && v <= 0xffffffffLL; }
-
 class Folder {
 public:
     Folder(MdtState& live, std::uint64_t& skipped) : live_(live), skipped_(skipped) {}
 
-    void apply(const Decoded& d, StreamId id) {
-        const bool indexed = valid_index(d.cat_idx) && valid_index(d.rec_idx);
-        if (d.event_type == "PURGED") {
-            if (indexed)
-                live_.erase({static_cast<std::uint32_t>(d.cat_idx), static_cast<std::uint32_t>(d.rec_idx)});
-            else if (!d.action_key.empty())
-                purged_by_action_key_.emplace_back(std::string(d.action_key), id);
-            else
-                ++skipped_;
+    // `e` passed the decoder with require_index: it has its indices, or is a Python-era PURGED
+    // with an action_key.
+    void apply(const consume::Event& e, std::string_view raw, StreamId id) {
+        if (wire::is_action_key_purge(e)) {
+            purged_by_action_key_.emplace_back(std::string(e.action_key), id);
             return;
         }
-        if (!indexed || (d.event_type != "NEW" && d.event_type != "UPDATE")) {
-            ++skipped_;
+        const RecordKey key{e.cat_idx, e.rec_idx};
+        if (e.type == EventType::Purged) {
+            live_.erase(key);
             return;
         }
-        const RecordKey key{static_cast<std::uint32_t>(d.cat_idx), static_cast<std::uint32_t>(d.rec_idx)};
         bool inserted = false;
-        LiveRecord& rec = live_.upsert(key, d.fid, d.action, &inserted);
+        LiveRecord& rec = live_.upsert(key, e.fid, e.action, &inserted);
         // When the record was first shipped: what our UPDATEs say (its NEW may be compacted
         // away), else the first entry of it in the stream (Redis IDs start with Unix ms).
-        if (d.first_seen > 0 && d.first_seen <= 0xffffffffLL)
-            rec.first_seen = static_cast<std::uint32_t>(d.first_seen);
+        if (e.first_seen > 0 && e.first_seen <= 0xffffffffLL)
+            rec.first_seen = static_cast<std::uint32_t>(e.first_seen);
         else if (inserted)
             rec.first_seen = static_cast<std::uint32_t>(id.ms / 1000);
-        rec.hash = d.raw.empty() ? 0 : XXH3_64bits(d.raw.data(), d.raw.size());
+        rec.hash = raw.empty() ? 0 : XXH3_64bits(raw.data(), raw.size());
         rec.id_ms = id.ms;
         rec.id_seq = id.seq;
     }
 
-    // Python maintenance PURGED events name only `fid:action`: they remove every live record
-    // with that action_key whose newest event is older than the PURGED.
+    // Python maintenance PURGED events name only `fid:action`: the rule of wire/wire.hpp, applied
+    // once the whole stream is read (so each record is compared with the newest such PURGED).
     void finish() {
         if (purged_by_action_key_.empty()) return;
         std::unordered_map<std::string, StreamId> purged(purged_by_action_key_.begin(),
@@ -112,9 +55,12 @@ public:
         for (const auto& [k, id] : purged_by_action_key_)
             if (purged[k] < id) purged[k] = id;
         std::vector<RecordKey> doomed;
+        std::string ak;
         live_.for_each([&](RecordKey key, const LiveRecord& rec) {
-            auto it = purged.find(live_.fid(key, rec) + ":" + std::string(live_.action(key, rec)));
-            if (it != purged.end() && rec.last_id() < it->second) doomed.push_back(key);
+            ak.clear();
+            wire::append_action_key(ak, live_.fid(key, rec), live_.action(key, rec));
+            auto it = purged.find(ak);
+            if (it != purged.end() && wire::purges(it->second, rec.last_id())) doomed.push_back(key);
         });
         for (RecordKey k : doomed) live_.erase(k);
     }
@@ -140,7 +86,10 @@ struct Range {
 bool fold_range(RedisConnection& redis, const std::string& key, std::string start, const std::string& end,
                 std::size_t chunk, MdtState& live, std::string_view host, Range& range) {
     Folder folder(live, range.skipped);
-    od::parser parser;
+    wire::Decoder decoder;
+    consume::Event event;
+    wire::Kept kept;
+    std::string strings;
     const std::string count = std::to_string(chunk);
     std::string padded;
     while (true) {
@@ -158,31 +107,32 @@ bool fold_range(RedisConnection& redis, const std::string& key, std::string star
             range.last_id = id;
             ++range.entries;
             const redisReply* fields = entry->element[1];
-            Decoded d;
             bool decoded = false;
             for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
                 if (std::string_view(fields->element[f]->str, fields->element[f]->len) != "data") continue;
-                padded.assign(fields->element[f + 1]->str, fields->element[f + 1]->len);
-                padded.append(simdjson::SIMDJSON_PADDING, ' ');
-                decoded = decode(parser, simdjson::padded_string_view(padded.data(), fields->element[f + 1]->len, padded.size()), d);
+                const std::size_t len = fields->element[f + 1]->len;
+                padded.assign(fields->element[f + 1]->str, len);
+                padded.append(wire::kJsonPadding, ' ');
+                strings.clear();
+                strings.reserve(len);  // the decoder's strings never outgrow the document
+                kept = {};
+                decoded = decoder.decode(padded.data(), len, strings, event, true, &kept).ok();
             }
             if (decoded) {
-                folder.apply(d, id);
-                if (!host.empty() && d.host != host) ++range.foreign;
+                folder.apply(event, kept.raw, id);
+                if (!host.empty() && kept.host != host) ++range.foreign;
             } else {
                 ++range.skipped;
             }
         }
         if (r->elements < chunk) break;
         // Next page starts just after the last ID (exclusive ranges need Redis 6.2; this works on 5+).
-        StreamId next = range.last_id;
-        ++next.seq;
-        start = next.str();
+        start = range.last_id.next().str();
     }
     folder.finish();
     if (range.skipped)
-        spdlog::warn("{}: replay skipped {} entries that are not events (not JSON, no identity or a "
-                     "number out of range)",
+        spdlog::warn("{}: replay skipped {} entries that are not events (not JSON, no event_type, mdt "
+                     "or identity, or a number out of range)",
                      key, range.skipped);
     return true;
 }

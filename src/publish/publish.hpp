@@ -11,14 +11,14 @@
 
 #include "core/pipeline.hpp"
 #include "core/redis.hpp"
+#include "wire/wire.hpp"
 
 namespace hsm::publish {
 
-// Appends the event's JSON object to `out`. Field names and types follow docs/wire-format.md.
-// Pure: thread-safe, keeps nothing.
-void encode_event(const Event& e, std::string& out);
-
-std::string stream_key(const std::string& prefix, const std::string& mdt);
+// The encoder and the stream key are the wire module's (wire/wire.hpp); named here too for the
+// publisher's callers.
+using wire::encode_event;
+using wire::stream_key;
 
 struct PublisherOptions {
     RedisEndpoint endpoint;

@@ -241,7 +241,7 @@ struct Shipper::Impl {
     void reconcile(std::uint32_t slot);
     std::vector<RepairBatch> repairs;  // found by reconcile(), queued once all MDTs are done
     std::string key_of(std::uint32_t slot) const {
-        return config.redis.stream_prefix + ":" + state.at(slot).name();
+        return publish::stream_key(config.redis.stream_prefix, state.at(slot).name());
     }
     void read_all(std::int64_t now);
     bool wait_report(DiffReport& report, Clock::time_point deadline);

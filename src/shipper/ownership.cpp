@@ -232,18 +232,8 @@ void Shipper::Impl::reconcile(std::uint32_t slot) {
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     replay.live.for_each([&](RecordKey key, const LiveRecord& rec) {
         if (mdt.find(key)) return;
-        Event e;
-        e.type = EventType::Purged;
-        e.flags = kFromMaintenance;
-        e.mdt_slot = slot;
-        e.key = key;
-        e.hash = rec.hash;
-        e.timestamp = now;
-        e.mdt = mdt.name();
-        e.fid = replay.live.fid(key, rec);
-        e.action = replay.live.action(key, rec);
-        e.status = "PURGED";
-        orphans.events.push_back(std::move(e));
+        orphans.events.push_back(make_purged(slot, key, rec.hash, now, mdt.name(), replay.live.fid(key, rec),
+                                             std::string(replay.live.action(key, rec)), kFromMaintenance));
     });
     std::size_t backfill = 0;
     mdt.for_each([&](RecordKey key, LiveRecord& rec) {

@@ -55,6 +55,8 @@ inline std::string python_maintenance_purge(const std::string& mdt, const std::s
            ", \"source\": \"maintenance\"}";
 }
 
+// Spelled out, not wire::stream_key(): the tools' and the package's tests link nothing of the
+// project, so they check the key naming of docs/wire-format.md from the outside.
 inline std::string stream_of(const std::string& mdt, const std::string& prefix = "hsm:actions") {
     return prefix + ":" + mdt;
 }

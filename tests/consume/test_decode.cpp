@@ -2,16 +2,17 @@
 // every way an entry can be broken, without Redis.
 #include <catch2/catch.hpp>
 
-#include "consume/decode.hpp"
+#include "wire/decoder.hpp"
 #include "event_json.hpp"
 
 using namespace hsm::consume;
-using detail::DecodeStatus;
+namespace wire = hsm::wire;
+using wire::DecodeStatus;
 
 namespace {
 
 struct Decoded {
-    detail::DecodeResult result;
+    wire::DecodeResult result;
     Event event;
     std::string json;     // padded copy the views point into
     std::string strings;
@@ -19,9 +20,9 @@ struct Decoded {
 
 // Keeps the decoded views alive by returning the buffers with the event.
 std::unique_ptr<Decoded> decode(const std::string& json, bool require_index = true) {
-    static detail::Decoder decoder;
+    static wire::Decoder decoder;
     auto d = std::make_unique<Decoded>();
-    d->json = json + std::string(detail::kJsonPadding, '\0');
+    d->json = json + std::string(wire::kJsonPadding, '\0');
     d->strings.reserve(json.size());
     d->result = decoder.decode(d->json.data(), json.size(), d->strings, d->event, require_index);
     return d;
@@ -176,7 +177,7 @@ TEST_CASE("decode: numbers out of range are rejected and named, never converted"
     // simdjson 3.0.1's get_number() reads floats of 19+ digits as 0.0: the decoder must not.
     CHECK(with("timestamp", "1234567890123456789.5")->event.timestamp == 1234567890123456768);
     CHECK(with("first_seen", "-9223372036854775808.0")->event.first_seen == std::numeric_limits<std::int64_t>::min());
-    CHECK(detail::to_string(DecodeStatus::OutOfRange) == "number out of range for key");
+    CHECK(wire::to_string(DecodeStatus::OutOfRange) == "number out of range for key");
 }
 
 TEST_CASE("decode: escapes are undone and optional fields are lenient", "[consume][decode]") {

@@ -1,11 +1,13 @@
-// ShipperFixture and the stream-event decoder (see shipper_fixture.hpp). The decoder is strict on
-// purpose: a field of the wrong JSON type counts as missing, as it would for a Python consumer.
+// ShipperFixture and stream events read back (see shipper_fixture.hpp) through the project's one
+// wire decoder (wire/decoder.hpp): a field of the wrong JSON type counts as missing, as it would
+// for a Python consumer.
 #include "shipper_fixture.hpp"
 
 #include <cstdio>
 #include <sstream>
 
-#include <simdjson.h>
+#include "wire/decoder.hpp"
+#include "wire/wire.hpp"
 
 namespace hsm::test {
 
@@ -48,47 +50,49 @@ std::string toml_string(const std::string& s) {
 StreamEvent parse_event(std::string_view json) {
     StreamEvent ev;
     ev.json = std::string(json);
-    simdjson::dom::parser parser;
-    simdjson::dom::element doc;
-    simdjson::dom::object obj;
-    if (parser.parse(json.data(), json.size()).get(doc) || doc.get_object().get(obj)) return ev;
+    // The project's one decoder, told to keep `raw` and `hash` and to accept entries without
+    // indices (so `missing` can name them); a field of the wrong type counts as absent.
+    static thread_local wire::Decoder decoder;
+    std::string padded(json);
+    padded.append(wire::kJsonPadding, ' ');
+    std::string strings;
+    strings.reserve(json.size());
+    consume::Event e;
+    wire::Kept kept;
+    const wire::DecodeResult r = decoder.decode(padded.data(), json.size(), strings, e, false, &kept);
+    if (r.status == wire::DecodeStatus::NotJson || r.status == wire::DecodeStatus::NotObject) return ev;
     ev.valid = true;
-    const auto str = [&](const char* key, std::string& out) {
-        std::string_view v;
-        if (obj[key].get_string().get(v)) return false;
-        out = std::string(v);
-        return true;
+    using wire::Field;
+    const auto str = [&](Field f, std::string_view v, std::string& out) {
+        if (kept.has(f)) out = std::string(v);
+        return kept.has(f);
     };
-    const auto num = [&](const char* key, std::int64_t& out) {
-        simdjson::dom::element e;
-        if (obj[key].get(e)) return false;
-        if (e.type() != simdjson::dom::element_type::INT64 &&
-            e.type() != simdjson::dom::element_type::UINT64)
-            return false;
-        return !e.get_int64().get(out);
+    const auto num = [&](Field f, std::int64_t v, std::int64_t& out) {
+        if (kept.has(f)) out = v;
+        return kept.has(f);
     };
     const auto need = [&](bool present, const char* key) {
         if (!present) ev.missing.emplace_back(key);
     };
-    need(str("event_type", ev.event_type), "event_type");
-    need(str("mdt", ev.mdt), "mdt");
-    need(num("cat_idx", ev.cat_idx), "cat_idx");
-    need(num("rec_idx", ev.rec_idx), "rec_idx");
-    need(str("fid", ev.fid), "fid");
-    need(str("action", ev.action), "action");
-    need(str("status", ev.status), "status");
-    need(num("timestamp", ev.timestamp), "timestamp");
-    need(str("action_key", ev.action_key), "action_key");
-    const bool has_raw = str("raw", ev.raw);
-    const bool has_hash = str("hash", ev.hash);
+    need(kept.has(Field::EventType), "event_type");
+    if (kept.has(Field::EventType)) ev.event_type = std::string(to_string(e.type));
+    need(str(Field::Mdt, e.mdt, ev.mdt), "mdt");
+    need(num(Field::CatIdx, e.cat_idx, ev.cat_idx), "cat_idx");
+    need(num(Field::RecIdx, e.rec_idx, ev.rec_idx), "rec_idx");
+    need(str(Field::Fid, e.fid, ev.fid), "fid");
+    need(str(Field::Action, e.action, ev.action), "action");
+    need(str(Field::Status, e.status, ev.status), "status");
+    need(num(Field::Timestamp, e.timestamp, ev.timestamp), "timestamp");
+    need(str(Field::ActionKey, e.action_key, ev.action_key), "action_key");
+    const bool has_raw = str(Field::Raw, kept.raw, ev.raw);
+    const bool has_hash = str(Field::Hash, kept.hash, ev.hash);
     if (ev.event_type == "PURGED")
         need(has_hash, "hash");
     else
         need(has_raw, "raw");
-    str("source", ev.source);
-    num("first_seen", ev.first_seen);
-    bool refresh = false;
-    if (!obj["refresh"].get_bool().get(refresh)) ev.refresh = refresh;
+    str(Field::Source, e.source, ev.source);
+    num(Field::FirstSeen, e.first_seen, ev.first_seen);
+    ev.refresh = e.refresh;
     ev.complete = ev.missing.empty();
     return ev;
 }
@@ -123,6 +127,8 @@ std::string ShipperFixture::prefix() const {
     if (it == settings_.end()) return "hsm:actions";
     return it->second.substr(1, it->second.size() - 2);
 }
+
+std::string ShipperFixture::stream(const std::string& mdt) const { return wire::stream_key(prefix(), mdt); }
 
 void ShipperFixture::write_actions(const std::string& mdt, const std::vector<std::string>& lines) {
     write_file(actions_path(mdt), join_lines(lines));

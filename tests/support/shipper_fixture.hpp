@@ -1,7 +1,8 @@
 // A shipper under test, written once for every integration test that drives the built
 // hsm-action-shipper: its own temp MDT tree (<tmp>/mdt/<mdt>/hsm/actions), cache file and TOML
 // config pointing at a RedisServer; run-once, dry-run, maintenance and daemon runs; and the
-// stream content decoded back into events (simdjson) so tests assert fields, not substrings.
+// stream content decoded back into events (the project's wire decoder) so tests assert fields,
+// not substrings.
 #pragma once
 
 #include <cstdint>
@@ -63,7 +64,7 @@ public:
     fs::path cache_path() const;
     fs::path config_path() const { return root() / "shipper.toml"; }
     std::string prefix() const;
-    std::string stream(const std::string& mdt) const { return prefix() + ":" + mdt; }
+    std::string stream(const std::string& mdt) const;
 
     // Replaces an MDT's hsm/actions file atomically (creating the MDT directory).
     void write_actions(const std::string& mdt, const std::vector<std::string>& lines);

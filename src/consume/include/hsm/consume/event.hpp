@@ -4,28 +4,22 @@
 // they point into the StreamReader batch that produced the event and die with it.
 #pragma once
 
-#include <compare>
 #include <cstdint>
-#include <optional>
-#include <string>
 #include <string_view>
+
+#include "hsm/wire/event_type.hpp"
+#include "hsm/wire/stream_id.hpp"
 
 namespace hsm::consume {
 
 // A Redis stream entry ID `<ms>-<seq>`; ms is the Redis server's clock when the entry was added.
-struct EntryId {
-    std::uint64_t ms = 0;
-    std::uint64_t seq = 0;
-    auto operator<=>(const EntryId&) const = default;
-    bool empty() const { return ms == 0 && seq == 0; }
-    std::string str() const;
-    // Accepts "<ms>-<seq>" and "<ms>"; nullopt for anything else.
-    static std::optional<EntryId> parse(std::string_view text);
-};
+// The one ID type of the project (hsm/wire/stream_id.hpp): parse() accepts "<ms>-<seq>" and
+// "<ms>", str() prints "<ms>-<seq>", IDs compare in stream order.
+using EntryId = hsm::StreamId;
 
-enum class EventType : std::uint8_t { New, Update, Purged };
-
-std::string_view to_string(EventType type);  // "NEW", "UPDATE", "PURGED"
+// NEW, UPDATE or PURGED (hsm/wire/event_type.hpp); to_string() gives the wire name.
+using hsm::EventType;
+using hsm::to_string;
 
 // A valid event: `event_type` is NEW/UPDATE/PURGED, `mdt` is present, and either the record
 // indices are present or (a Python maintenance PURGED) `action_key` is. Entries that fail these

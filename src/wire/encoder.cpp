@@ -2,9 +2,9 @@
 // per-event cost on the shipping path, and every string goes through json::append_string so any
 // bytes in a line still give valid JSON.
 #include "core/json.hpp"
-#include "publish/publish.hpp"
+#include "wire/wire.hpp"
 
-namespace hsm::publish {
+namespace hsm::wire {
 
 namespace {
 
@@ -30,8 +30,6 @@ void append_hex(std::string& out, std::uint64_t v) {
 }
 
 }  // namespace
-
-std::string stream_key(const std::string& prefix, const std::string& mdt) { return prefix + ":" + mdt; }
 
 void encode_event(const Event& e, std::string& out) {
     out.push_back('{');
@@ -73,4 +71,4 @@ void encode_event(const Event& e, std::string& out) {
     out.push_back('}');
 }
 
-}  // namespace hsm::publish
+}  // namespace hsm::wire

@@ -1,6 +1,6 @@
-// Reading event numbers out of JSON, shared by every decoder of event JSON (consume/decode.cpp,
-// gc/replay.cpp) so that they agree on which entries to skip. Header-only: only those libraries
-// link simdjson. Two facts shape it:
+// Reading event numbers out of JSON for the one event decoder (wire/decoder.cpp), which the
+// consumers, GC replay and the tests share, so all of them skip the same entries. Header-only:
+// only hsm_wire links simdjson for it. Two facts shape it:
 //  - a number the event cannot hold (an index beyond 32 bits, seconds beyond int64_t, 2e191, 1e400)
 //    is out of range, and the entry is skipped: converting it would wrap or be undefined behaviour;
 //  - simdjson 3.0.1's ondemand get_number() returns 0.0 for a float with 19 or more significant
