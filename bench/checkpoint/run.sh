@@ -31,19 +31,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { printf '%s\n' "$*" >&2; }
 
-for attempt in $(seq 1 20); do
-    port=$((20000 + RANDOM % 40000))
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-        --logfile "$tmp/redis.log" --daemonize no &
-    redis_pid=$!
-    for i in $(seq 1 100); do
-        redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break 2
-        kill -0 "$redis_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    stop_pid "$redis_pid"; redis_pid=""
-done
-[[ -n $redis_pid ]] || { log "run.sh: could not start redis-server"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/private_redis.sh"
+start_private_redis || exit 1
 
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 write_bytes() { awk '/^write_bytes:/ {print $2}' "/proc/$1/io"; }

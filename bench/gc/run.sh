@@ -9,17 +9,8 @@ tmp=$(mktemp -d -t hsm-bench-gc.XXXXXX)
 port=""
 redis_pid=""
 trap '[[ -n $redis_pid ]] && kill $redis_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-for attempt in $(seq 1 20); do
-    port=$((20000 + RANDOM % 40000))
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-        --logfile "$tmp/redis.log" --daemonize no &
-    redis_pid=$!
-    for i in $(seq 1 100); do
-        redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break 2
-        kill -0 "$redis_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-done
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/private_redis.sh"
+start_private_redis || exit 1
 if [[ ${1:-} == memory ]]; then
     "$BUILD_DIR/bin/hsm-bench-compact-memory" "$port" "${2:-1000000}" "${3:-10000}"
 else

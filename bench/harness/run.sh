@@ -44,25 +44,8 @@ trap 'exit 130' INT TERM
 
 log() { printf '%s\n' "$*" >&2; }
 
-# A redis-server on a random free loopback port: try ports until one binds (never a fixed one).
-start_redis() {
-    local attempt
-    for attempt in $(seq 1 20); do
-        port=$((20000 + RANDOM % 40000))
-        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-            --logfile "$tmp/redis.log" --daemonize no &
-        redis_pid=$!
-        local i
-        for i in $(seq 1 100); do
-            if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then return 0; fi
-            kill -0 "$redis_pid" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true
-        redis_pid=""
-    done
-    log "run.sh: could not start redis-server"; exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/private_redis.sh"
+start_redis() { start_private_redis || exit 1; }
 
 rcli() { redis-cli -p "$port" "$@"; }
 

@@ -28,19 +28,8 @@ cleanup() { stop_pid "$daemon_pid"; stop_pid "$redis_pid"; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for attempt in $(seq 1 20); do
-    port=$((20000 + RANDOM % 40000))
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-        --logfile "$tmp/redis.log" --daemonize no &
-    redis_pid=$!
-    for i in $(seq 1 100); do
-        redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break 2
-        kill -0 "$redis_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    stop_pid "$redis_pid"; redis_pid=""
-done
-[[ -n $redis_pid ]] || { echo "run.sh: could not start redis-server" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/private_redis.sh"
+start_private_redis || exit 1
 
 "$latency" --root "$tmp/mdt" --mdts "$MDTS" --lines "$LINES" --write-only >&2
 cat >"$tmp/shipper.toml" <<EOF

@@ -27,19 +27,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for attempt in $(seq 1 20); do  # a random free loopback port, never a fixed one
-    port=$((20000 + RANDOM % 40000))
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-        --logfile "$tmp/redis.log" --daemonize no &
-    redis_pid=$!
-    for i in $(seq 1 100); do
-        redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break 2
-        kill -0 "$redis_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
-done
-[[ -n $redis_pid ]] || { echo "lfs_forms.sh: no redis-server" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/private_redis.sh"
+start_private_redis || exit 1
 
 for i in $(seq 1 "$FIDS"); do
     printf 'XADD hsm:actions:elm-MDT0000 * data "{\\"event_type\\":\\"NEW\\",\\"mdt\\":\\"elm-MDT0000\\",\\"cat_idx\\":1,\\"rec_idx\\":%d,\\"fid\\":\\"0x200000400:0x%x:0x0\\",\\"action\\":\\"ARCHIVE\\",\\"status\\":\\"WAITING\\",\\"timestamp\\":1759619143}"\n' "$i" "$i"
