@@ -14,9 +14,9 @@ FAULT_ROUNDS=$rounds FAULT_RESULTS=$results "$BUILD_DIR/tests/bin/test_fault" >&
 status=$?
 echo "FAULT_ROUNDS=$rounds, $(( $(date +%s) - start )) s, $(date -u '+%Y-%m-%d %H:%M UTC'), test status $status"
 echo
-echo "| scenario | rounds | XADDs recorded | duplicates | repairs (tagged) | refreshes | missing (stream) | missing (recorded) | worst recovery s |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-while IFS=$'\t' read -r name r xadds dup rep ref miss rmiss rec; do
-    echo "| $name | $r | $xadds | $dup | $rep | $ref | $miss | $rmiss | $rec |"
+echo "| scenario | rounds | XADDs recorded | duplicates | repairs (tagged) | refreshes | missing (stream) | missing (recorded) | worst recovery s | PURGEDs the witness never saw live |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+while IFS=$'\t' read -r name r xadds dup rep ref miss rmiss rec unseen; do
+    echo "| $name | $r | $xadds | $dup | $rep | $ref | $miss | $rmiss | $rec | $unseen |"
 done < "$results"
 exit $status

@@ -166,6 +166,7 @@ void count_history(const std::vector<Xadd>& history, const std::string& key, Tal
         if (x.key != key) continue;
         ++tally.xadds;
         const StreamEvent& e = x.event;
+        const bool seen_before = records.count({e.cat_idx, e.rec_idx}) > 0;
         Seen& r = records[{e.cat_idx, e.rec_idx}];
         const bool maintenance = e.source == "maintenance";
         bool changed = false;
@@ -180,6 +181,7 @@ void count_history(const std::vector<Xadd>& history, const std::string& key, Tal
         }
         if (e.refresh) ++tally.refreshes;
         else if (maintenance) ++tally.repairs;
+        else if (e.event_type == "PURGED" && !seen_before) ++tally.unseen_purges;
         else if (!changed && ++tally.duplicates <= 5) tally.examples.push_back(e.json);
     }
 }

@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -110,7 +111,8 @@ struct World {
 
         CHECK(settled);
         CHECK(t.missing == 0);
-        CHECK(t.recorded_missing == 0);
+        CHECK(t.recorded_missing <= witness_blind_allowed);
+        CHECK(t.unseen_purges <= witness_blind_allowed);
         return t;
     }
 
@@ -120,9 +122,9 @@ struct World {
 
     void report(const std::string& name, const Tally& t) const {
         std::ostringstream row;
-        row << name << '\t' << rounds() << '\t' << t.xadds << '\t' << t.duplicates << '\t' << t.repairs
+        row << name << '\t' << rounds_run << '\t' << t.xadds << '\t' << t.duplicates << '\t' << t.repairs
             << '\t' << t.refreshes << '\t' << t.missing << '\t' << t.recorded_missing << '\t'
-            << std::fixed << std::setprecision(2) << worst_recovery;
+            << std::fixed << std::setprecision(2) << worst_recovery << '\t' << t.unseen_purges;
         std::cout << "fault-result\t" << row.str() << std::endl;
         for (const auto& e : t.examples) std::cout << "  duplicate: " << e << std::endl;
         if (std::getenv("FAULT_VERBOSE")) std::cout << logs << std::endl;
@@ -147,6 +149,13 @@ struct World {
     std::unique_ptr<Process> daemon;
     std::string logs;
     double worst_recovery = 0;
+    int rounds_run = rounds();  // what the results row says (a scenario may run more)
+    // What the witness may not see (Tally::unseen_purges): nothing, unless the scenario stops
+    // Redis with its data kept. MONITOR then misses the XADDs Redis executed in its last pass
+    // (at most those in flight at each stop), which shows as PURGEDs of records it never saw
+    // and as records its replayed live set lacks ("missing (recorded)"). The stream itself is
+    // still checked against the files with no allowance (`missing`).
+    std::size_t witness_blind_allowed = 0;
     std::size_t loss = 0;
     std::vector<std::size_t> fresh_starts;
 };
@@ -259,9 +268,14 @@ TEST_CASE("fault: a rebuild whose XADDs Redis refuses stays tagged as a repair u
 
 TEST_CASE("fault: Redis restart with persistence and an outage while the files change", "[fault]") {
     World w(true);
+    // At least three restarts even in CI: the witness's blind spot at a shutdown (see
+    // Tally::unseen_purges) showed in about one round of ten, as "duplicate" PURGEDs.
+    w.rounds_run = std::max(3, rounds());
+    // Two publisher batches (2,000 XADDs each) can be in flight at each stop.
+    w.witness_blind_allowed = static_cast<std::size_t>(w.rounds_run) * 2 * 2000;
     w.start();
     REQUIRE(w.settle());
-    for (int r = 0; r < rounds(); ++r) {
+    for (int r = 0; r < w.rounds_run; ++r) {
         w.churn.resume();
         std::this_thread::sleep_for(random_ms(100, 800));
         w.redis.stop();  // AOF flushed: nothing lost
