@@ -10,8 +10,8 @@ set(CPACK_PACKAGE_NAME ${PROJECT_NAME})
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "lustre-hsm-action-stream")
 set(CPACK_PACKAGE_CONTACT "lustre-hsm-action-stream maintainers <root@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-    "Lustre HSM hsm/actions logs to per-MDT Redis streams, with monitoring tools")
+# No CPACK_PACKAGE_DESCRIPTION_SUMMARY: CPackDeb would put it above every package's own
+# description (below), and each package's summary is the first line of its own.
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
@@ -28,21 +28,27 @@ set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_DEPENDS
 set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-${PROJECT_NAME})
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
-# One description per package, in the words of the RPM spec's %description sections (dpkg shows
-# the first line as the summary; continuation lines are indented by CPack).
-set(CPACK_COMPONENT_TOOLS_DESCRIPTION
+# One description per package, in the words of the RPM spec's %description sections; the first
+# line is the summary dpkg shows.
+set(CPACK_DEBIAN_TOOLS_DESCRIPTION
     "Lustre HSM hsm/actions logs to per-MDT Redis streams, with monitoring tools
 hsm-action-shipper runs on every Lustre MDS and turns each MDT's volatile hsm/actions log into a
 Redis stream (hsm:actions:<mdt>) of new, changed and finished HSM actions. hsm-action-top,
 hsm-stream-tail and hsm-stream-stats (for Telegraf) watch those streams from any node;
 hsm-action-simulate makes a fake MDT tree for demos and tests.")
-set(CPACK_COMPONENT_CONSUME-DEV_DESCRIPTION
+set(CPACK_DEBIAN_CONSUME-DEV_DESCRIPTION
     "C++ consumer API of the Lustre HSM action streams
 Headers, static library, CMake package (find_package(HsmActionStream)) and pkg-config file of
 the consumer API (StreamReader, LiveState), with the failed-alerter example.")
-set(CPACK_COMPONENT_PYTHON_DESCRIPTION
+set(CPACK_DEBIAN_PYTHON_DESCRIPTION
     "Python API of the Lustre HSM action streams
 The lustre_hsm_action_stream Python module (StreamReader), built on the C++ consumer API.")
+# The module is built for this build's Python (an extension module loads in that version only).
+if(DEFINED Python3_VERSION_MAJOR AND DEFINED Python3_VERSION_MINOR)
+  math(EXPR hsm_python_next "${Python3_VERSION_MINOR} + 1")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
+      "python3 (>= ${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}), python3 (<< ${Python3_VERSION_MAJOR}.${hsm_python_next})")
+endif()
 
 # conffiles (dpkg keeps an admin's edits on upgrade, as %config(noreplace) does for the RPM) and
 # the systemd maintainer scripts, generated from the same list of /etc files.

@@ -63,15 +63,17 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
         CHECK(read_file(dir / "control" / script).find(names) != std::string::npos);
         CHECK((fs::status(dir / "control" / script).permissions() & fs::perms::owner_exec) != fs::perms::none);
     }
-    // Each package says what it is: no two share a description.
-    std::set<std::string> descriptions;
+    // Each package says what it is: no two share a summary (the first line, what dpkg -l and
+    // apt show), and each has a longer description under it.
+    std::set<std::string> summaries;
     for (const auto& deb : {main_deb, dev_deb}) {
         auto d = run({"/usr/bin/dpkg-deb", "-f", deb.string(), "Description"}, 60s);
         INFO(deb << ": " << d.out);
-        CHECK(d.out.size() > 40);
-        CHECK(descriptions.insert(d.out).second);
+        const auto text = lines(d.out);
+        REQUIRE(text.size() >= 2);
+        CHECK(text[0].find("Lustre HSM") != std::string::npos);
+        CHECK(summaries.insert(text[0]).second);
     }
-    CHECK(descriptions.begin()->find("Lustre HSM") != std::string::npos);
     auto depends = run({"/usr/bin/dpkg-deb", "-f", main_deb.string(), "Depends"}, 60s);
     CHECK(depends.out.find("libhiredis") != std::string::npos);  // from dpkg-shlibdeps
 
@@ -85,6 +87,10 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
     // The Python API's package (the build has the module): unpacked, it imports with Debian's python3.
     const fs::path py_deb = find_deb(dir / "out", "python3-lustre-hsm-action-stream");
     REQUIRE(!py_deb.empty());
+    // An extension module loads in the Python it was built for only.
+    auto py_depends = run({"/usr/bin/dpkg-deb", "-f", py_deb.string(), "Depends"}, 60s);
+    CHECK(py_depends.out.find("python3 (>= ") != std::string::npos);
+    CHECK(py_depends.out.find("python3 (<< ") != std::string::npos);
     const fs::path pyroot = dir / "pyroot";
     REQUIRE(run({"/usr/bin/dpkg-deb", "-x", py_deb.string(), pyroot.string()}, 60s).exit_code == 0);
     // Where depends on the build's prefix (/usr/lib/python3/dist-packages for the README's
