@@ -104,12 +104,12 @@ TEST_CASE("a slowed Redis makes readers wait and the line budget drains back to 
     CHECK(c.reader_waits.load() > 0);
     CHECK(c.lines_in_flight.load() == 0);
     CHECK(redis.xlen(f.stream(kMdt)) == n);
-    // A no-change cycle gives every line back at once and never waits.
-    const auto waits = c.reader_waits.load();
+    // A no-change cycle ships nothing and gives every line back. (Whether its readers wait
+    // depends only on how far they outrun the diff thread, which a loaded machine decides: not
+    // asserted.)
     sum = shipper.run_cycle();
     CHECK(sum.shipped == 0);
     CHECK(c.lines_in_flight.load() == 0);
-    CHECK(c.reader_waits.load() == waits);
     shipper.shutdown();
 }
 
