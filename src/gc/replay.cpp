@@ -19,7 +19,7 @@ namespace {
 
 class Folder {
 public:
-    Folder(MdtState& live, std::uint64_t& skipped) : live_(live), skipped_(skipped) {}
+    explicit Folder(MdtState& live) : live_(live) {}
 
     // `e` passed the decoder with require_index: it has its indices, or is a Python-era PURGED
     // with an action_key.
@@ -67,13 +67,8 @@ public:
 
 private:
     MdtState& live_;
-    std::uint64_t& skipped_;
     std::vector<std::pair<std::string, StreamId>> purged_by_action_key_;
 };
-
-}  // namespace
-
-namespace {
 
 // The XRANGE loop both replays share: entries from `start` to `end` (inclusive) folded into
 // `live`. Counts go to the given fields; `host`, when not empty, counts events not written by it.
@@ -85,7 +80,7 @@ struct Range {
 
 bool fold_range(RedisConnection& redis, const std::string& key, std::string start, const std::string& end,
                 std::size_t chunk, MdtState& live, std::string_view host, Range& range) {
-    Folder folder(live, range.skipped);
+    Folder folder(live);
     wire::Decoder decoder;
     consume::Event event;
     wire::Kept kept;
