@@ -23,6 +23,7 @@ struct Outcome {
 };
 
 void append(RespParser& p, std::string_view bytes) {
+    if (bytes.empty()) return;  // an empty view's data() may be null, which memcpy must not get
     std::memcpy(p.buffer().prepare(bytes.size()), bytes.data(), bytes.size());
     p.buffer().commit(bytes.size());
 }

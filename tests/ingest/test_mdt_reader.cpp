@@ -27,12 +27,20 @@ using hsm::RecordKey;
 using namespace hsm::ingest;
 
 // Counts allocations of at least half a read buffer, to see how often the reader takes a fresh
-// buffer. Replacing the global operator new/delete (both, so sanitizers see matching pairs) is
-// the only way to watch std::string's allocations from outside the reader.
+// buffer. Replacing the global operator new/delete is the only way to watch std::string's
+// allocations from outside the reader. Not under ASan: its runtime's operator new serves
+// libstdc++'s own allocations (an executable's replacement is not seen by shared libraries),
+// and their memory freed through this delete is a new/free mismatch to ASan.
 namespace {
 std::atomic<std::uint64_t> g_big_allocations{0};
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCountsAllocations = false;
+#else
+constexpr bool kCountsAllocations = true;
+#endif
 }  // namespace
 
+#if !defined(__SANITIZE_ADDRESS__)
 void* operator new(std::size_t n) {
     if (n >= hsm::kReadBufferBytes / 2) g_big_allocations.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(n ? n : 1)) return p;
@@ -44,6 +52,7 @@ void* operator new(std::size_t n) {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
+#endif
 
 namespace {
 
@@ -264,7 +273,7 @@ TEST_CASE("reader: short reads reuse the read buffer", "[ingest][reader]") {
         const std::uint64_t buffers = g_big_allocations.load() - before;
         check_lines(r, lines);
         CHECK(opener.script.reads > static_cast<int>(r.batches.size()) * 3);  // most reads end no line
-        CHECK(buffers <= r.batches.size() + 1);
+        if (kCountsAllocations) CHECK(buffers <= r.batches.size() + 1);
     }
 }
 
