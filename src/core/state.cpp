@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "mix64.hpp"
+
 namespace hsm {
 
 namespace {
@@ -56,23 +58,12 @@ bool canonical_fid(std::string_view fid, std::uint64_t& seq, std::uint32_t& oid,
     return std::string_view(buf, write_fid(buf, seq, oid, ver)) == fid;
 }
 
-// MurmurHash3's 64-bit finalizer: packed keys are two small counters, and every output bit
-// must depend on all of them for the slot (low bits of the high half) and the tag alike.
-inline std::uint64_t mix(std::uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return k;
-}
-
 // A key's tag, whose low bits are its home slot. Runs of 8 consecutive record indices (one
 // catalog's records are numbered in sequence, and the file lists them in order) share one hashed
 // base and take consecutive slots, so a cycle's lookups, which follow the file, touch one 64-byte
 // line of the index per 8 records instead of one per record; the bases of the runs are random.
 inline std::uint32_t tag_of(std::uint64_t key) {
-    return static_cast<std::uint32_t>(mix(key >> 3) >> 32) + static_cast<std::uint32_t>(key & 7);
+    return static_cast<std::uint32_t>(mix64(key >> 3) >> 32) + static_cast<std::uint32_t>(key & 7);
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/mix64.hpp"
+
 namespace hsm::diff {
 
 class InFlightMap {
@@ -74,16 +76,7 @@ private:
     // An empty table keeps at most this many slots (~100 KiB); more is given back.
     static constexpr std::size_t kKeptSlots = 4096;
 
-    // MurmurHash3's finalizer: packed keys are two small counters.
-    static std::uint64_t mix(std::uint64_t k) {
-        k ^= k >> 33;
-        k *= 0xff51afd7ed558ccdULL;
-        k ^= k >> 33;
-        k *= 0xc4ceb9fe1a85ec53ULL;
-        k ^= k >> 33;
-        return k;
-    }
-    std::size_t home(std::uint64_t key) const { return static_cast<std::size_t>(mix(key)) & (slots_.size() - 1); }
+    std::size_t home(std::uint64_t key) const { return static_cast<std::size_t>(mix64(key)) & (slots_.size() - 1); }
     std::size_t next(std::size_t i) const { return (i + 1) & (slots_.size() - 1); }
 
     void grow() {
