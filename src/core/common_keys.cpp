@@ -2,6 +2,8 @@
 // at once: they end up in each tool's /etc template, man page and --config-reference.
 #include "core/common_keys.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "core/escape.hpp"
 #include "core/logging.hpp"
 
@@ -34,6 +36,10 @@ std::span<const KeySpec> redis_keys() {
          "Each shipper's heartbeat is the hash <prefix>:<host>, kept apart from the streams.", 1},
     };
     return keys;
+}
+
+KeySpec log_level_key(std::string_view default_level, std::string_view help) {
+    return {"log_level", Type::String, std::string(default_level), help, 1, 1e300, kLogLevels};
 }
 
 std::vector<KeySpec> log_keys(std::string_view default_level) {
@@ -71,6 +77,15 @@ LogSettings log_settings(const Config& cfg) { return {cfg.str("log_level"), cfg.
 
 std::string describe(const RedisSettings& redis) {
     return redis.host + ":" + std::to_string(redis.port) + " db " + std::to_string(redis.db);
+}
+
+void log_config_notices(const Config& cfg) {
+    for (const auto& n : cfg.notices()) {
+        if (n.warning)
+            spdlog::warn("{}", n.text);
+        else
+            spdlog::info("{}", n.text);
+    }
 }
 
 }  // namespace hsm::config

@@ -20,6 +20,9 @@ namespace hsm::config {
 // redis_shipper_prefix. The table lives as long as the program.
 std::span<const KeySpec> redis_keys();
 
+// The `log_level` entry of a tool's key table, with core/logging.hpp's kLogLevels as its choices.
+KeySpec log_level_key(std::string_view default_level, std::string_view help);
+
 // log_level (choices: core/logging.hpp's kLogLevels) and log_file. Only the default level differs
 // between tools: "info" for the daemon, "warning" for the interactive and scripted tools.
 std::vector<KeySpec> log_keys(std::string_view default_level);
@@ -53,5 +56,9 @@ LogSettings log_settings(const Config& cfg);
 
 // "host:port db N" for messages.
 std::string describe(const RedisSettings& redis);
+
+// Logs (spdlog) what loading the configuration noticed (retired or sibling keys): call after
+// setup_logging().
+void log_config_notices(const Config& cfg);
 
 }  // namespace hsm::config

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <memory>
 #include <mutex>
+#include <optional>
 
 #include <spdlog/sinks/ansicolor_sink.h>
 #include <spdlog/pattern_formatter.h>
@@ -64,10 +66,6 @@ private:
 
 }  // namespace
 
-config::KeySpec log_level_key(std::string_view default_level, std::string_view help) {
-    return {"log_level", config::Type::String, std::string(default_level), help, 1, 1e300, kLogLevels};
-}
-
 bool setup_logging(const std::string& level, const std::string& log_file, const std::string& name) {
     // Before a logger exists spdlog's default one writes to stdout, which may be a report: errors
     // here go to stderr by hand.
@@ -94,15 +92,6 @@ bool setup_logging(const std::string& level, const std::string& log_file, const 
         return false;
     }
     return true;
-}
-
-void log_config_notices(const config::Config& cfg) {
-    for (const auto& n : cfg.notices()) {
-        if (n.warning)
-            spdlog::warn("{}", n.text);
-        else
-            spdlog::info("{}", n.text);
-    }
 }
 
 void keep_library_logs_off_stdout() {

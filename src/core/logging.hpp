@@ -1,12 +1,11 @@
 // One logging set-up for every executable: setup_logging() sends spdlog to stderr (journald
-// captures it) or to a file. spdlog's own default logger, before any set-up, writes to stdout;
+// captures it) or to a file. Knows nothing of the configuration file: the `log_level` key and the
+// logging of config notices are with the shared key table (core/common_keys.hpp). spdlog's own default logger, before any set-up, writes to stdout;
 // the libraries move it off stdout with keep_library_logs_off_stdout().
 #pragma once
 
 #include <string>
 #include <string_view>
-
-#include "core/config.hpp"
 
 namespace hsm {
 
@@ -15,16 +14,10 @@ namespace hsm {
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info",     "warning", "warn",
                                                    "error", "critical", "fatal", "off"};
 
-// The `log_level` entry of a tool's key table, with kLogLevels as its choices.
-config::KeySpec log_level_key(std::string_view default_level, std::string_view help);
-
 // level: one of kLogLevels, any case. Returns false (with the reason on stderr, never stdout) when
 // the level is unknown or the file cannot be opened. Every message of the logger it installs has
 // its control bytes escaped (core/escape.hpp): outside text cannot forge lines or drive a terminal.
 bool setup_logging(const std::string& level, const std::string& log_file, const std::string& name);
-
-// Logs what loading the configuration noticed (retired or sibling keys): call after setup_logging.
-void log_config_notices(const config::Config& cfg);
 
 // For the libraries (src/consume): when the process still has spdlog's built-in default logger,
 // which writes to stdout, replace it with the same on stderr, keeping its level. A library's

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/config.hpp"
+#include "core/common_keys.hpp"
 #include "core/logging.hpp"
 #include "core/suite_keys.hpp"
 #include "fixtures.hpp"
@@ -206,7 +207,7 @@ namespace {
 const KeySpec kToolSchema[] = {
     {"redis_host", Type::String, std::string("localhost"), "Host."},
     {"redis_port", Type::Integer, std::int64_t{6379}, "Port.", 1, 65535},
-    hsm::log_level_key("warning", "Level."),
+    hsm::config::log_level_key("warning", "Level."),
 };
 
 // Loads `text` against kToolSchema; the Config, or the ConfigError message in `err`.

@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 #include <spdlog/spdlog.h>
 
+#include "core/common_keys.hpp"
 #include "core/logging.hpp"
 #include "core/version.hpp"
 #include "core/manpage.hpp"
@@ -132,7 +133,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!hsm::setup_logging(settings.log.level, settings.log.file, "shipper")) return kExitConfig;
-    hsm::log_config_notices(cfg);
+    hsm::config::log_config_notices(cfg);
 
     sigset_t set;
     sigemptyset(&set);
