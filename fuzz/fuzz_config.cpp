@@ -1,4 +1,4 @@
-// Fuzz target: the TOML config loader (core/config.hpp) with the shipper's key table and the
+// Fuzz target: the TOML config loader (services/config.hpp) with the shipper's key table and the
 // tools' shared one. Any input either loads or raises ConfigError; nothing else may escape. An
 // error names the file first, and holds no control bytes (it is printed to the admin's terminal).
 #include <cstdint>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "tools/common/tool_options.hpp"
-#include "core/config.hpp"
+#include "services/config.hpp"
 #include "scratch_dir.hpp"
 #include "shipper/shipper.hpp"
 

@@ -1,11 +1,11 @@
-// Fuzz target: escape_control (core/escape.hpp), which every human-facing output and log line
+// Fuzz target: escape_control (services/escape.hpp), which every human-facing output and log line
 // goes through. Its result must hold no C0 control, DEL or C1 control and be valid UTF-8, and text
 // that needed no escaping must come back unchanged.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
-#include "core/escape.hpp"
+#include "services/escape.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/redis.hpp"
+#include "services/redis.hpp"
 
 namespace hsm::bench {
 

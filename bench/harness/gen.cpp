@@ -8,12 +8,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/file_output.hpp"
+#include "services/file_output.hpp"
 #include "input.hpp"
 
 namespace {
 
-// The suite's one whole-file writer (core/file_output.hpp): unique temp file, links followed.
+// The suite's one whole-file writer (services/file_output.hpp): unique temp file, links followed.
 void write_atomic(const std::filesystem::path& file, const std::string& content) {
     hsm::files::WriteOptions options;
     options.new_file_mode = 0644;

@@ -27,7 +27,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/file_output.hpp"
+#include "services/file_output.hpp"
 #include "input.hpp"
 
 namespace {

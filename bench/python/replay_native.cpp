@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/logging.hpp"
+#include "services/logging.hpp"
 #include "hsm/consume/live_state.hpp"
 #include "hsm/consume/stream_reader.hpp"
 

@@ -19,8 +19,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/json.hpp"
-#include "core/logging.hpp"
+#include "services/json.hpp"
+#include "services/logging.hpp"
 #include "hsm/consume/live_state.hpp"
 #include "hsm/consume/stream_reader.hpp"
 #include "json_to_python.hpp"

@@ -16,7 +16,7 @@
 #include <hiredis/hiredis.h>
 
 #include "consume/resp_parser.hpp"
-#include "core/redis.hpp"
+#include "services/redis.hpp"
 
 namespace hsm::consume::detail {
 

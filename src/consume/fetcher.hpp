@@ -11,7 +11,7 @@
 
 #include "consume/bulk_reader.hpp"
 #include "consume/reader_shared.hpp"
-#include "core/redis.hpp"
+#include "services/redis.hpp"
 
 namespace hsm::consume {
 

@@ -11,7 +11,7 @@
 
 #include "consume/bulk_reader.hpp"
 #include "wire/decoder.hpp"
-#include "core/redis.hpp"
+#include "services/redis.hpp"
 #include "hsm/consume/stream_reader.hpp"
 
 namespace hsm::consume {

@@ -7,7 +7,7 @@
 
 #include "wire/decoder.hpp"
 #include "consume/fetcher.hpp"
-#include "core/logging.hpp"
+#include "services/logging.hpp"
 
 namespace hsm::consume {
 

@@ -25,7 +25,7 @@ CompactResult failed(CompactResult r, std::string why) {
     return r;
 }
 
-// A failed command: its problem classified (core/redis_fault), so the GC thread logs it once per
+// A failed command: its problem classified (services/redis_fault), so the GC thread logs it once per
 // state and backs off like a refused trim.
 CompactResult failed(CompactResult r, RedisConnection& redis, const redisReply* reply, std::string command) {
     r.problem = reply ? problem_of(reply, command, redis.endpoint().user()) : redis.last_problem();

@@ -21,7 +21,7 @@
 #include <concurrentqueue/blockingconcurrentqueue.h>
 
 #include "core/pipeline.hpp"
-#include "core/redis.hpp"
+#include "services/redis.hpp"
 #include "core/state.hpp"
 
 namespace hsm::gc {
@@ -31,7 +31,7 @@ namespace hsm::gc {
 struct ReplayResult {
     bool ok = false;
     std::string error;
-    RedisProblem problem;        // why it failed (see core/redis_fault.hpp)
+    RedisProblem problem;        // why it failed (see services/redis_fault.hpp)
     MdtState live{""};           // the stream's live set: newest event of each live record
     StreamId last_id;            // newest entry replayed
     std::uint64_t entries = 0;   // entries replayed
@@ -53,7 +53,7 @@ bool tail_intact(RedisConnection& redis, const std::string& key, StreamId after,
 
 struct TailResult {
     bool ok = false;
-    RedisProblem problem;       // why it failed (see core/redis_fault.hpp)
+    RedisProblem problem;       // why it failed (see services/redis_fault.hpp)
     StreamId last_id;           // newest entry replayed (empty: none)
     std::uint64_t entries = 0;  // entries replayed
     std::uint64_t skipped = 0;  // entries that are not events (as replay_stream)

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "core/pipeline.hpp"
-#include "core/redis.hpp"
+#include "services/redis.hpp"
 #include "wire/wire.hpp"
 
 namespace hsm::publish {

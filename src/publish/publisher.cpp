@@ -7,7 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/json.hpp"
+#include "services/json.hpp"
 #include "publish/publish.hpp"
 
 namespace hsm::publish {

@@ -25,7 +25,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "core/file_output.hpp"
+#include "services/file_output.hpp"
 #include "shipper/checkpoint.hpp"
 
 namespace hsm::shipper {

@@ -16,7 +16,7 @@
 namespace hsm::shipper {
 
 // Writes the snapshot. Atomic for a regular file (unique temp file, fsync, rename, fsync of the
-// directory; core/file_output.hpp), follows symlinks, and refuses (false, `why`) to replace a
+// directory; services/file_output.hpp), follows symlinks, and refuses (false, `why`) to replace a
 // file foreign_checkpoint() flags. Costs one sequential write of ~70 bytes per live record and
 // no memory proportional to the state (1 MiB buffer). Thread-safe for distinct states.
 bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why);
@@ -30,7 +30,7 @@ bool load_checkpoint(StateTable& state, const std::filesystem::path& path, std::
 std::string foreign_checkpoint(const std::filesystem::path& path);
 
 // Removes temp files a save killed midway left beside `path` (".<name>." plus 8 letters or
-// digits, core/file_output.hpp's naming: no one else's file is named so). Symlinks at `path` are
+// digits, services/file_output.hpp's naming: no one else's file is named so). Symlinks at `path` are
 // followed as a save follows them. Returns how many it removed; errors are ignored (a leftover
 // only costs disk space). For start-up, before any save of this process can run.
 std::size_t remove_stale_temps(const std::filesystem::path& path);

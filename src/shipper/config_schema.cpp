@@ -10,7 +10,7 @@ namespace {
 using config::KeySpec;
 using config::Type;
 
-// The daemon's own keys; the Redis and log keys come from core/common_keys.hpp.
+// The daemon's own keys; the Redis and log keys come from services/common_keys.hpp.
 std::vector<KeySpec> own_keys() {
     return {
         {"mdt_watch_glob", Type::String,

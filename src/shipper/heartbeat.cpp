@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/version.hpp"
+#include "services/version.hpp"
 
 namespace hsm::shipper {
 

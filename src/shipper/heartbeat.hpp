@@ -1,6 +1,6 @@
 // The shipper's heartbeat writer: after every cycle, the coordinator hands it what the cycle did
 // and the pipeline counters, and it rewrites this host's hash <redis_shipper_prefix>:<host>
-// (fields and TTL: core/shipper_beat.hpp) with one pipelined HSET + EXPIRE on a connection of its
+// (fields and TTL: wire/shipper_beat.hpp) with one pipelined HSET + EXPIRE on a connection of its
 // own. It is how an admin tells "this MDT is idle" from "its shipper is dead", and what makes the
 // counters of core/pipeline.hpp visible (hsm-stream-stats, hsm-action-top).
 //
@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/pipeline.hpp"
-#include "core/redis.hpp"
-#include "core/shipper_beat.hpp"
+#include "services/redis.hpp"
+#include "wire/shipper_beat.hpp"
 
 namespace hsm::shipper {
 

@@ -1,5 +1,5 @@
 // The shipper's configuration: its key table (hsm_action_shipper.toml, the suite's Redis and log
-// keys from core/common_keys.hpp plus the daemon's own) and the typed settings the daemon runs
+// keys from services/common_keys.hpp plus the daemon's own) and the typed settings the daemon runs
 // on, built once from a loaded Config so no code path looks a key up by name.
 #pragma once
 
@@ -7,8 +7,8 @@
 #include <span>
 #include <string>
 
-#include "core/common_keys.hpp"
-#include "core/config.hpp"
+#include "services/common_keys.hpp"
+#include "services/config.hpp"
 
 namespace hsm::shipper {
 

@@ -14,7 +14,7 @@
 #include <span>
 #include <string>
 
-#include "core/config.hpp"
+#include "services/config.hpp"
 #include "core/pipeline.hpp"
 #include "core/state.hpp"
 #include "shipper/settings.hpp"

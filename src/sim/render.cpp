@@ -1,9 +1,9 @@
 // From live records to file content: the Live -> Record expansion, whole-file rendering, and the
-// replacement of an actions file (through core/file_output, like every file the suite writes). Lines go through one reused buffer, so rendering a
+// replacement of an actions file (through services/file_output, like every file the suite writes). Lines go through one reused buffer, so rendering a
 // million records makes no per-line allocation.
 #include <stdexcept>
 
-#include "core/file_output.hpp"
+#include "services/file_output.hpp"
 #include "sim/state.hpp"
 
 namespace hsm::sim {

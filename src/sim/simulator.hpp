@@ -142,7 +142,7 @@ public:
     // Appends the whole file content (one line per record, each ending in '\n') to `out`.
     void render(std::string& out, LineFormat format = LineFormat::Kernel) const;
     std::string render(LineFormat format = LineFormat::Kernel) const;
-    // Replaces `file` atomically (core/file_output.hpp: a unique temp file beside it, written in
+    // Replaces `file` atomically (services/file_output.hpp: a unique temp file beside it, written in
     // 1 MiB chunks, then renamed; symlinks followed, a FIFO or device written in place), so a
     // reader sees the old content or the new, never a mix. Creates the parent directories.
     // Throws std::runtime_error naming the path on failure.

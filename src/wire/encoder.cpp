@@ -1,7 +1,7 @@
 // The event JSON of docs/wire-format.md, written by hand into a reused buffer: it is the one
 // per-event cost on the shipping path, and every string goes through json::append_string so any
 // bytes in a line still give valid JSON.
-#include "core/json.hpp"
+#include "services/json.hpp"
 #include "wire/wire.hpp"
 
 namespace hsm::wire {

@@ -1,8 +1,8 @@
-// shipper/config_schema: the daemon's key table loaded through core/config: its defaults, and
+// shipper/config_schema: the daemon's key table loaded through services/config: its defaults, and
 // unknown keys, wrong types and out-of-range values refused with file:line and the key named.
 #include <catch2/catch.hpp>
 
-#include "core/config.hpp"
+#include "services/config.hpp"
 #include "fixtures.hpp"
 #include "shipper/shipper.hpp"
 

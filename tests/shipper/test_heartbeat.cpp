@@ -1,4 +1,4 @@
-// The shipper heartbeat: core/shipper_beat's fields, TTL and stale rule as units; then the built
+// The shipper heartbeat: wire/shipper_beat's fields, TTL and stale rule as units; then the built
 // daemon against a private redis-server, writing <redis_shipper_prefix>:<host> every cycle with
 // the counters of that run, outside the stream prefix, and not at all for one-shot runs.
 #include <catch2/catch.hpp>
@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "core/shipper_beat.hpp"
+#include "wire/shipper_beat.hpp"
 #include "shipper/heartbeat.hpp"
 #include "shipper_fixture.hpp"
 

@@ -13,7 +13,7 @@
 #include <atomic>
 #include <thread>
 
-#include "core/config.hpp"
+#include "services/config.hpp"
 #include "ingest/byte_source.hpp"
 #include "shipper/shipper.hpp"
 #include "shipper_fixture.hpp"

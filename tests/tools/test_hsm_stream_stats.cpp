@@ -66,7 +66,7 @@ std::int64_t now_ms() {
         .count();
 }
 
-// A shipper's heartbeat hash as hsm-action-shipper writes it (core/shipper_beat.hpp), last
+// A shipper's heartbeat hash as hsm-action-shipper writes it (wire/shipper_beat.hpp), last
 // written at `written_ms`, with a poll interval of 20 s.
 void write_heartbeat(const RedisServer& redis, const std::string& host, std::int64_t written_ms,
                      const std::string& mdts = "elm-MDT0000,elm-MDT0001") {

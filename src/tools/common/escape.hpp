@@ -1,8 +1,8 @@
-// The tools' name for the one control-byte escaping rule, which lives in core (core/escape.hpp)
+// The tools' name for the one control-byte escaping rule, which lives in services/escape.hpp
 // so that log lines get it too.
 #pragma once
 
-#include "core/escape.hpp"
+#include "services/escape.hpp"
 
 namespace hsm::consume::cli {
 

@@ -8,10 +8,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/common_keys.hpp"
-#include "core/logging.hpp"
-#include "core/version.hpp"
-#include "core/manpage.hpp"
+#include "services/common_keys.hpp"
+#include "services/logging.hpp"
+#include "services/version.hpp"
+#include "services/manpage.hpp"
 
 namespace hsm::consume::cli {
 

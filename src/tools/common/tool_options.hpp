@@ -1,6 +1,6 @@
 // Config keys and command-line flags shared by hsm-stream-stats, hsm-stream-tail and
 // hsm-action-top. They are declared once here so the three tools spell, default, validate and
-// document them the same way (the tables feed core/config and `--config-reference`).
+// document them the same way (the tables feed services/config and `--config-reference`).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/config.hpp"
+#include "services/config.hpp"
 #include "hsm/consume/stream_reader.hpp"
 
 namespace hsm::consume::cli {
@@ -26,11 +26,11 @@ inline constexpr const char* kConfigDir = "/etc/lustre-hsm-action-stream/";
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
-// The suite's Redis keys, the tool's own, then the log keys (core/common_keys.hpp), with
+// The suite's Redis keys, the tool's own, then the log keys (services/common_keys.hpp), with
 // "warning" as the default log level.
 std::vector<config::KeySpec> schema_with(std::initializer_list<config::KeySpec> tool_keys);
 
-// "<tool> <version>", what --version prints (the version comes from core/version.hpp).
+// "<tool> <version>", what --version prints (the version comes from services/version.hpp).
 std::string version_text(std::string_view tool);
 
 // Flags every tool has: -c/--config, --host, --port, --db, --stream-prefix, --log-level,

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/version.hpp"
-#include "core/manpage.hpp"
+#include "services/version.hpp"
+#include "services/manpage.hpp"
 #include "sim/simulator.hpp"
 
 namespace {

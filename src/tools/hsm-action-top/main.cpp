@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tools/common/tool_options.hpp"
-#include "core/common_keys.hpp"
+#include "services/common_keys.hpp"
 #include "dashboard.hpp"
 #include "screen.hpp"
 

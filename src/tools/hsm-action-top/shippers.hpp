@@ -1,5 +1,5 @@
 // The shippers section of hsm-action-top: one line per shipper from its heartbeat hash
-// (core/shipper_beat.hpp), a stale one marked STALE, so "this MDT is idle" (an alive shipper
+// (wire/shipper_beat.hpp), a stale one marked STALE, so "this MDT is idle" (an alive shipper
 // owning it, no events) and "its shipper is dead" (a STALE line, or none) look different.
 // ShipperWatch re-reads the heartbeats on a connection of its own, at most once per `every`,
 // with the connection's backoff while Redis fails. Not thread-safe (the screen's one thread).
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "core/redis.hpp"
-#include "core/shipper_beat.hpp"
+#include "services/redis.hpp"
+#include "wire/shipper_beat.hpp"
 #include "hsm/consume/stream_reader.hpp"
 
 namespace hsm::consume::top {

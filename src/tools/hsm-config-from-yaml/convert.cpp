@@ -10,7 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "core/config.hpp"
+#include "services/config.hpp"
 
 namespace hsm::convert {
 

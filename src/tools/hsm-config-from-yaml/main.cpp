@@ -16,8 +16,8 @@
 #include <CLI/CLI.hpp>
 
 #include "convert.hpp"
-#include "core/manpage.hpp"
-#include "core/version.hpp"
+#include "services/manpage.hpp"
+#include "services/version.hpp"
 
 namespace {
 

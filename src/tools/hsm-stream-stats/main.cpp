@@ -8,10 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include "tools/common/tool_options.hpp"
-#include "core/common_keys.hpp"
-#include "core/file_output.hpp"
-#include "core/redis.hpp"
-#include "core/shipper_beat.hpp"
+#include "services/common_keys.hpp"
+#include "services/file_output.hpp"
+#include "services/redis.hpp"
+#include "wire/shipper_beat.hpp"
 #include "report.hpp"
 
 namespace cli = hsm::consume::cli;
@@ -32,7 +32,7 @@ bool replay(StreamReader& reader, LiveState& live) {
 }
 
 // node_exporter's textfile collector may read at any moment, so a regular file is replaced
-// atomically; /dev/stdout, a FIFO or a symlink keep being what they are (core/file_output.hpp).
+// atomically; /dev/stdout, a FIFO or a symlink keep being what they are (services/file_output.hpp).
 bool write_output(const std::string& path, const std::string& text) {
     std::string why;
     if (hsm::files::write_file(path, text, {}, why)) return true;
@@ -40,7 +40,7 @@ bool write_output(const std::string& path, const std::string& text) {
     return false;
 }
 
-// The shippers' heartbeats (core/shipper_beat.hpp), or nullopt with a warning when Redis refuses
+// The shippers' heartbeats (wire/shipper_beat.hpp), or nullopt with a warning when Redis refuses
 // or fails: the live-action report stays useful under a user that may only read the streams.
 std::optional<std::vector<hsm::beat::ShipperBeat>> read_shippers(const ReaderOptions& options,
                                                                  const std::string& prefix) {

@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "tools/common/escape.hpp"
-#include "core/json.hpp"
+#include "services/json.hpp"
 
 namespace hsm::consume::stats {
 

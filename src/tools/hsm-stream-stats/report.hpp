@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/shipper_beat.hpp"
+#include "wire/shipper_beat.hpp"
 
 #include "hsm/consume/live_state.hpp"
 #include "hsm/consume/stream_reader.hpp"
@@ -27,7 +27,7 @@ struct BreakdownLine {
     std::uint64_t count = 0;
 };
 
-// One shipper's heartbeat (core/shipper_beat.hpp) as reported: `alive` is false once the
+// One shipper's heartbeat (wire/shipper_beat.hpp) as reported: `alive` is false once the
 // heartbeat is stale (the shipper missed cycles: hung, stopped or cut off from Redis).
 struct ShipperRow {
     std::string host, version;

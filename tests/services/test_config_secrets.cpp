@@ -4,7 +4,7 @@
 
 #include <sys/stat.h>
 
-#include "core/config.hpp"
+#include "services/config.hpp"
 #include "fixtures.hpp"
 
 using namespace hsm::test;
@@ -29,7 +29,7 @@ fs::path file_with(const TempDir& dir, const std::string& name, const std::strin
 
 }  // namespace
 
-TEST_CASE("secrets: redis_password_file supplies the password, without its newline", "[core][config]") {
+TEST_CASE("secrets: redis_password_file supplies the password, without its newline", "[services][config]") {
     TempDir dir;
     const auto pw = file_with(dir, "pw", "s3cret\n", 0600);
     const auto toml = file_with(dir, "c.toml", "redis_password_file = \"" + pw.string() + "\"\n", 0644);
@@ -39,7 +39,7 @@ TEST_CASE("secrets: redis_password_file supplies the password, without its newli
 }
 
 TEST_CASE("secrets: bad password files are errors naming the TOML file, the key and the password file",
-          "[core][config]") {
+          "[services][config]") {
     TempDir dir;
     const auto empty = file_with(dir, "empty", "\n", 0600);
     const auto pw = file_with(dir, "pw", "x\n", 0600);
@@ -56,7 +56,7 @@ TEST_CASE("secrets: bad password files are errors naming the TOML file, the key 
 }
 
 TEST_CASE("secrets: a password readable by every user is warned about, naming the file and its mode",
-          "[core][config]") {
+          "[services][config]") {
     TempDir dir;
     auto toml = file_with(dir, "c.toml", "redis_password = \"s3cret\"\n", 0644);
     auto cfg = hsm::config::load(kSchema, toml, true);
@@ -75,7 +75,7 @@ TEST_CASE("secrets: a password readable by every user is warned about, naming th
     CHECK_THAT(cfg.warnings()[0], Catch::Contains(pw.string()) && Catch::Contains("0644"));
 }
 
-TEST_CASE("config template: every key commented out at its default, read back as all defaults", "[core][config]") {
+TEST_CASE("config template: every key commented out at its default, read back as all defaults", "[services][config]") {
     TempDir dir;
     const std::string text = hsm::config::config_template(kSchema, "tool", "/etc/x.toml");
     CHECK(text.find("\n#redis_host = \"localhost\"\n") != std::string::npos);

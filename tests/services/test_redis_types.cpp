@@ -1,14 +1,14 @@
-// core/redis without a server: stream entry IDs (parse, order, text) and the reconnect backoff
+// services/redis without a server: stream entry IDs (parse, order, text) and the reconnect backoff
 // (1 s doubling to a 30 s cap, reset on success), driven with explicit time points.
 #include <catch2/catch.hpp>
 
-#include "core/redis.hpp"
+#include "services/redis.hpp"
 
 using hsm::Backoff;
 using hsm::StreamId;
 using namespace std::chrono_literals;
 
-TEST_CASE("redis: stream IDs parse, compare and print", "[core][redis]") {
+TEST_CASE("redis: stream IDs parse, compare and print", "[services][redis]") {
     StreamId id;
     REQUIRE(StreamId::parse("1759619143123-7", id));
     CHECK(id.ms == 1759619143123u);
@@ -28,7 +28,7 @@ TEST_CASE("redis: stream IDs parse, compare and print", "[core][redis]") {
     }
 }
 
-TEST_CASE("redis: backoff doubles to the cap and resets on success", "[core][redis]") {
+TEST_CASE("redis: backoff doubles to the cap and resets on success", "[services][redis]") {
     Backoff b(1s, 30s);
     const auto t0 = Backoff::clock::now();
     CHECK(b.ready(t0));

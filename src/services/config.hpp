@@ -59,7 +59,7 @@ public:
     // The value of a declared key; an optional key without a default reads "" / 0 / false.
     // A key the table does not declare, or read as another type (str() of an Integer key), is a
     // programming error: std::logic_error naming the key. Code outside the config loader should
-    // read typed settings built once (core/common_keys.hpp) rather than call these by name.
+    // read typed settings built once (services/common_keys.hpp) rather than call these by name.
     const std::string& str(std::string_view key) const;
     std::int64_t integer(std::string_view key) const;
     double real(std::string_view key) const;  // Float keys; Integer keys convert

@@ -1,16 +1,16 @@
-// core/logging: every message of the installed logger has its control bytes escaped, so outside
+// services/logging: every message of the installed logger has its control bytes escaped, so outside
 // text in a log line (a stream field, a path, a Redis reply) cannot forge lines or drive the
 // terminal of whoever reads the log (issue #12 item 1, log injection).
 #include <catch2/catch.hpp>
 
 #include <spdlog/spdlog.h>
 
-#include "core/logging.hpp"
+#include "services/logging.hpp"
 #include "fixtures.hpp"
 
 using namespace hsm::test;
 
-TEST_CASE("logging: control bytes in messages are escaped, one line per message", "[core][logging]") {
+TEST_CASE("logging: control bytes in messages are escaped, one line per message", "[services][logging]") {
     TempDir dir;
     const auto file = dir / "tool.log";
     REQUIRE(hsm::setup_logging("info", file.string(), "test"));

@@ -1,7 +1,7 @@
 // The heartbeat hash's fields and reading (see shipper_beat.hpp). Parsing is lenient per field:
 // the hash is written by another process, perhaps another version, and a tool showing many
 // shippers must not lose them all to one odd value.
-#include "core/shipper_beat.hpp"
+#include "wire/shipper_beat.hpp"
 
 #include <algorithm>
 #include <charconv>

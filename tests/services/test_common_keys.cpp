@@ -1,12 +1,12 @@
-// core/common_keys and Config's lookup rule: the suite's Redis and log keys come from one table
+// services/common_keys and Config's lookup rule: the suite's Redis and log keys come from one table
 // and reach the code as typed settings; reading a key the tool never declared (or as the wrong
 // type) is a programming error that throws std::logic_error instead of answering "" / 0 / false.
 #include <catch2/catch.hpp>
 
 #include <stdexcept>
 
-#include "core/common_keys.hpp"
-#include "core/config.hpp"
+#include "services/common_keys.hpp"
+#include "services/config.hpp"
 #include "fixtures.hpp"
 
 using hsm::config::ConfigError;
@@ -33,7 +33,7 @@ std::string logic_error_of(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("common keys: an undeclared key fails loudly, whatever the getter", "[core][config]") {
+TEST_CASE("common keys: an undeclared key fails loudly, whatever the getter", "[services][config]") {
     const auto schema = hsm::config::tool_schema(kOwn, "warning");
     const hsm::config::Config cfg(schema);
     CHECK_THAT(logic_error_of([&] { (void)cfg.str("redis_hots"); }), Catch::Contains("'redis_hots'"));
@@ -47,7 +47,7 @@ TEST_CASE("common keys: an undeclared key fails loudly, whatever the getter", "[
     CHECK_THAT(logic_error_of([&] { (void)empty.str("redis_host"); }), Catch::Contains("'redis_host'"));
 }
 
-TEST_CASE("common keys: reading a declared key as another type fails loudly", "[core][config]") {
+TEST_CASE("common keys: reading a declared key as another type fails loudly", "[services][config]") {
     const auto schema = hsm::config::tool_schema(kOwn, "warning");
     const hsm::config::Config cfg(schema);
     CHECK_THAT(logic_error_of([&] { (void)cfg.str("redis_port"); }), Catch::Contains("'redis_port' is declared integer, read as string"));
@@ -58,7 +58,7 @@ TEST_CASE("common keys: reading a declared key as another type fails loudly", "[
     CHECK(cfg.integer("redis_port") == 6379);
 }
 
-TEST_CASE("common keys: one table, Redis keys first, the tool's own, log keys last", "[core][config]") {
+TEST_CASE("common keys: one table, Redis keys first, the tool's own, log keys last", "[services][config]") {
     const auto schema = hsm::config::tool_schema(kOwn, "info");
     std::vector<std::string> names;
     for (const auto& k : schema) names.emplace_back(k.name);
@@ -78,7 +78,7 @@ TEST_CASE("common keys: one table, Redis keys first, the tool's own, log keys la
     CHECK(std::get<std::string>(other.end()[-2].default_value) == "warning");
 }
 
-TEST_CASE("common keys: typed settings carry the file's values", "[core][config]") {
+TEST_CASE("common keys: typed settings carry the file's values", "[services][config]") {
     const auto schema = hsm::config::tool_schema(kOwn, "warning");
     TempDir dir;
     write_file(dir / "t.toml",
@@ -100,7 +100,7 @@ TEST_CASE("common keys: typed settings carry the file's values", "[core][config]
     CHECK(log.file == "/tmp/x.log");
 }
 
-TEST_CASE("common keys: heartbeat and stream prefixes must not overlap", "[core][config]") {
+TEST_CASE("common keys: heartbeat and stream prefixes must not overlap", "[services][config]") {
     const auto schema = hsm::config::tool_schema(kOwn, "warning");
     const auto error_for = [&](const std::string& streams, const std::string& shippers) -> std::string {
         hsm::config::Config cfg(schema);

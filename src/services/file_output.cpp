@@ -1,6 +1,6 @@
 // Whole-file writes by the rules of file_output.hpp. Plain POSIX calls: rename(2), open(O_EXCL) and
 // fchmod/fchown are what make "atomic, unique, mode kept" true, and std::filesystem hides them.
-#include "core/file_output.hpp"
+#include "services/file_output.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,7 +1,7 @@
 // Renders a tool's man page from its option and key tables (see manpage.hpp). No date in the
 // header, so the same sources always give the same page (reproducible packages).
-#include "core/manpage.hpp"
-#include "core/version.hpp"
+#include "services/manpage.hpp"
+#include "services/version.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -5,13 +5,13 @@
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "core/redis.hpp"
-#include "core/redis_fault.hpp"
+#include "services/redis.hpp"
+#include "services/redis_fault.hpp"
 #include "fixtures.hpp"
 
 using namespace hsm;
 
-TEST_CASE("redis fault: error codes are classified as transient or refused", "[core][redis]") {
+TEST_CASE("redis fault: error codes are classified as transient or refused", "[services][redis]") {
     for (const char* t : {"LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script",
                           "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
                           "TRYAGAIN Multiple keys request during rehashing of slot", "READONLY You can't write against a read only replica.",
@@ -26,7 +26,7 @@ TEST_CASE("redis fault: error codes are classified as transient or refused", "[c
     CHECK(classify(nullptr) == RedisFault::ConnectionLost);
 }
 
-TEST_CASE("redis fault: real replies of a private server, refusals name command and user", "[core][redis]") {
+TEST_CASE("redis fault: real replies of a private server, refusals name command and user", "[services][redis]") {
     test::RedisServer redis;
     redis.command({"ACL", "SETUSER", "noscan", "on", ">pw", "~*", "+@all", "-scan"});
     RedisEndpoint ep;
@@ -55,7 +55,7 @@ TEST_CASE("redis fault: real replies of a private server, refusals name command 
     CHECK(gone.last_problem().fault == RedisFault::ConnectionLost);
 }
 
-TEST_CASE("redis fault: FaultLog logs each change of state once, with the count", "[core][redis]") {
+TEST_CASE("redis fault: FaultLog logs each change of state once, with the count", "[services][redis]") {
     auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
     auto previous = spdlog::default_logger();
     spdlog::set_default_logger(std::make_shared<spdlog::logger>("ring", ring));
@@ -79,7 +79,7 @@ TEST_CASE("redis fault: FaultLog logs each change of state once, with the count"
     CHECK(log.failures() == 0);
 }
 
-TEST_CASE("redis fault: an outage is one state whatever its symptom", "[core][redis]") {
+TEST_CASE("redis fault: an outage is one state whatever its symptom", "[services][redis]") {
     // Found when the shipper probed a stopped Redis every cycle: "lost during a command", then
     // "connection refused" on each reconnect, logged as two states.
     auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
@@ -100,7 +100,7 @@ TEST_CASE("redis fault: an outage is one state whatever its symptom", "[core][re
     CHECK(log.failures() == 21);
 }
 
-TEST_CASE("redis fault: which refusals are about every key", "[core][redis]") {
+TEST_CASE("redis fault: which refusals are about every key", "[services][redis]") {
     const auto refused = [](const char* text) { return RedisProblem{classify_error(text), "XADD k", "u", text}; };
     CHECK(affects_every_key(refused("NOPERM this user has no permissions to run the 'xadd' command")));
     CHECK(affects_every_key(refused("ERR unknown command 'XADD', with args beginning with:")));

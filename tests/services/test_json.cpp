@@ -1,4 +1,4 @@
-// core/json: any input bytes (quotes, backslashes, control bytes, NUL, invalid UTF-8) must give
+// services/json: any input bytes (quotes, backslashes, control bytes, NUL, invalid UTF-8) must give
 // valid JSON. Every case is parsed back with simdjson, which rejects invalid JSON and invalid
 // UTF-8, and the decoded value is compared with an independent reference sanitiser.
 #include <catch2/catch.hpp>
@@ -11,7 +11,7 @@
 
 #include <simdjson.h>
 
-#include "core/json.hpp"
+#include "services/json.hpp"
 
 namespace {
 
@@ -71,13 +71,13 @@ void check_round_trip(const std::string& input) {
 
 }  // namespace
 
-TEST_CASE("json: plain ASCII is written as is", "[core][json]") {
+TEST_CASE("json: plain ASCII is written as is", "[services][json]") {
     CHECK(encode("ARCHIVE") == "\"ARCHIVE\"");
     CHECK(encode("") == "\"\"");
     check_round_trip("lrh=[type=10680000 len=192 idx=517/42068] fid=[0x2c000596f:0x1ce71:0x0]");
 }
 
-TEST_CASE("json: quotes and backslashes are escaped", "[core][json]") {
+TEST_CASE("json: quotes and backslashes are escaped", "[services][json]") {
     CHECK(encode("a\"b") == R"("a\"b")");
     CHECK(encode("a\\b") == R"("a\\b")");
     check_round_trip("\"");
@@ -87,7 +87,7 @@ TEST_CASE("json: quotes and backslashes are escaped", "[core][json]") {
     CHECK(*decode_string(encode("\\u0041")) == "\\u0041");
 }
 
-TEST_CASE("json: every control byte and DEL round-trip", "[core][json]") {
+TEST_CASE("json: every control byte and DEL round-trip", "[services][json]") {
     CHECK(encode("\n") == R"("\n")");
     CHECK(encode("\t") == R"("\t")");
     CHECK(encode("\r") == R"("\r")");
@@ -97,17 +97,17 @@ TEST_CASE("json: every control byte and DEL round-trip", "[core][json]") {
     check_round_trip("\x7f");
 }
 
-TEST_CASE("json: NUL bytes inside the input are kept as \\u0000", "[core][json]") {
+TEST_CASE("json: NUL bytes inside the input are kept as \\u0000", "[services][json]") {
     const std::string input("a\0b\0", 4);
     CHECK(encode(input) == R"("a\u0000b\u0000")");
     check_round_trip(input);
 }
 
-TEST_CASE("json: every single byte gives valid JSON", "[core][json]") {
+TEST_CASE("json: every single byte gives valid JSON", "[services][json]") {
     for (int c = 0; c < 256; ++c) check_round_trip(std::string(1, static_cast<char>(c)));
 }
 
-TEST_CASE("json: valid UTF-8 is kept byte for byte", "[core][json]") {
+TEST_CASE("json: valid UTF-8 is kept byte for byte", "[services][json]") {
     for (const std::string s : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF",
                                 "\xED\x9F\xBF", "\xEE\x80\x80", "\xC2\x80", "\xE0\xA0\x80",
                                 "\xF0\x90\x80\x80"}) {
@@ -116,7 +116,7 @@ TEST_CASE("json: valid UTF-8 is kept byte for byte", "[core][json]") {
     }
 }
 
-TEST_CASE("json: invalid UTF-8 becomes U+FFFD", "[core][json]") {
+TEST_CASE("json: invalid UTF-8 becomes U+FFFD", "[services][json]") {
     const std::string fffd = "\xEF\xBF\xBD";
     struct Case { std::string in, expected; };
     const Case cases[] = {
@@ -141,7 +141,7 @@ TEST_CASE("json: invalid UTF-8 becomes U+FFFD", "[core][json]") {
     }
 }
 
-TEST_CASE("json: random byte strings always give valid JSON", "[core][json]") {
+TEST_CASE("json: random byte strings always give valid JSON", "[services][json]") {
     std::mt19937 rng(20240607);
     // Biased towards the bytes that matter: controls, quote, backslash, UTF-8 leads/continuations.
     const std::string interesting = std::string("\"\\\n\r\t\x7f\x80\xBF\xC0\xC2\xDF\xE0\xED\xEF\xF0\xF4\xF5\xFF", 18) +
@@ -157,7 +157,7 @@ TEST_CASE("json: random byte strings always give valid JSON", "[core][json]") {
     }
 }
 
-TEST_CASE("json: pieces escaped separately form one valid string", "[core][json]") {
+TEST_CASE("json: pieces escaped separately form one valid string", "[services][json]") {
     std::string out = "\"";
     hsm::json::append_escaped(out, "0x\"b");
     out.push_back(':');
@@ -168,7 +168,7 @@ TEST_CASE("json: pieces escaped separately form one valid string", "[core][json]
     CHECK(*decoded == "0x\"b:AR\xEF\xBF\xBD" "CHIVE");
 }
 
-TEST_CASE("json: integers are written exactly", "[core][json]") {
+TEST_CASE("json: integers are written exactly", "[services][json]") {
     const auto parse_int = [](const std::string& json) {
         simdjson::dom::parser parser;
         std::int64_t v = 0;
@@ -195,7 +195,7 @@ TEST_CASE("json: integers are written exactly", "[core][json]") {
 // The encoder tests plain text 16 bytes at a time: every byte that needs care (each control
 // byte, DEL, quote, backslash, the bytes 0x80-0xFF) is placed at every offset of a 48-byte line
 // of plain text, so it falls at each position of a block and in the byte-by-byte tail.
-TEST_CASE("json: a special byte at every offset of a long plain run", "[core][json]") {
+TEST_CASE("json: a special byte at every offset of a long plain run", "[services][json]") {
     const std::string plain = "lrh=[type=10680000 len=192 idx=517/42068] fid=[0";
     REQUIRE(plain.size() == 48u);
     for (int c = 0; c < 256; ++c) {

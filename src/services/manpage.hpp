@@ -9,7 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/config.hpp"
+#include "services/config.hpp"
 
 namespace hsm::manpage {
 

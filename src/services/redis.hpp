@@ -1,6 +1,6 @@
 // One Redis connection with the policies every tool shares: connect with a timeout, AUTH and
 // SELECT on every (re)connect, capped exponential backoff between attempts, pipelining, and
-// failures classified by core/redis_fault (lost / transient / refused) and logged once per state.
+// failures classified by services/redis_fault (lost / transient / refused) and logged once per state.
 // Not thread-safe: each thread that talks to Redis owns its own RedisConnection.
 #pragma once
 
@@ -13,7 +13,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include "core/redis_fault.hpp"
+#include "services/redis_fault.hpp"
 #include "hsm/wire/stream_id.hpp"  // StreamId: every caller of XADD/XRANGE/XTRIM needs it
 
 namespace hsm {

@@ -1,4 +1,4 @@
-// core/file_output: the one way the suite writes whole files (stats -o, the checkpoint, the
+// services/file_output: the one way the suite writes whole files (stats -o, the checkpoint, the
 // simulator). Real files, symlinks, a FIFO and a character device under a temp dir: a regular file
 // is replaced atomically with its mode kept, a link is followed, anything else is written in place
 // and stays what it was, and concurrent writers never share a temp file.
@@ -12,7 +12,7 @@
 #include <atomic>
 #include <thread>
 
-#include "core/file_output.hpp"
+#include "services/file_output.hpp"
 #include "fixtures.hpp"
 
 using hsm::test::read_file;
@@ -44,7 +44,7 @@ bool write(const fs::path& p, std::string_view text, std::string& why, files::Wr
 
 }  // namespace
 
-TEST_CASE("file_output: a regular file is replaced atomically with its mode kept", "[core][files]") {
+TEST_CASE("file_output: a regular file is replaced atomically with its mode kept", "[services][files]") {
     TempDir dir;
     const auto path = dir / "report.prom";
     hsm::test::write_file(path, "old\n");
@@ -60,7 +60,7 @@ TEST_CASE("file_output: a regular file is replaced atomically with its mode kept
     CHECK(others_in(dir.path(), {"report.prom"}).empty());
 }
 
-TEST_CASE("file_output: a new file gets the requested mode under the umask", "[core][files]") {
+TEST_CASE("file_output: a new file gets the requested mode under the umask", "[services][files]") {
     TempDir dir;
     const mode_t old_umask = ::umask(027);
     std::string why;
@@ -72,7 +72,7 @@ TEST_CASE("file_output: a new file gets the requested mode under the umask", "[c
     CHECK((stat_of(dir / "fresh").st_mode & 07777) == 0640);
 }
 
-TEST_CASE("file_output: a symlink is followed, not replaced", "[core][files]") {
+TEST_CASE("file_output: a symlink is followed, not replaced", "[services][files]") {
     TempDir dir;
     fs::create_directories(dir / "real");
     hsm::test::write_file(dir / "real" / "target", "old");
@@ -99,7 +99,7 @@ TEST_CASE("file_output: a symlink is followed, not replaced", "[core][files]") {
     }
 }
 
-TEST_CASE("file_output: a character device is written in place, never replaced", "[core][files]") {
+TEST_CASE("file_output: a character device is written in place, never replaced", "[services][files]") {
     TempDir dir;
     fs::path dev = dir / "null";
     // The same device as /dev/null, made under the temp dir so a regression cannot replace the
@@ -122,7 +122,7 @@ TEST_CASE("file_output: a character device is written in place, never replaced",
     }
 }
 
-TEST_CASE("file_output: a FIFO is written in place for its reader", "[core][files]") {
+TEST_CASE("file_output: a FIFO is written in place for its reader", "[services][files]") {
     TempDir dir;
     const auto fifo = dir / "pipe";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
@@ -142,7 +142,7 @@ TEST_CASE("file_output: a FIFO is written in place for its reader", "[core][file
     CHECK(others_in(dir.path(), {"pipe"}).empty());
 }
 
-TEST_CASE("file_output: a directory is an error naming it", "[core][files]") {
+TEST_CASE("file_output: a directory is an error naming it", "[services][files]") {
     TempDir dir;
     fs::create_directories(dir / "taken");
     std::string why;
@@ -151,7 +151,7 @@ TEST_CASE("file_output: a directory is an error naming it", "[core][files]") {
     CHECK(fs::is_directory(dir / "taken"));
 }
 
-TEST_CASE("file_output: a failed write leaves the target and no temp file", "[core][files]") {
+TEST_CASE("file_output: a failed write leaves the target and no temp file", "[services][files]") {
     TempDir dir;
     const auto path = dir / "state.bin";
     hsm::test::write_file(path, "previous");
@@ -170,7 +170,7 @@ TEST_CASE("file_output: a failed write leaves the target and no temp file", "[co
     CHECK(others_in(dir.path(), {"state.bin"}).empty());
 }
 
-TEST_CASE("file_output: concurrent writers of one path never share a temp file", "[core][files]") {
+TEST_CASE("file_output: concurrent writers of one path never share a temp file", "[services][files]") {
     TempDir dir;
     const auto path = dir / "out.json";
     // Two writers of distinct, recognisable content; with one shared temp name, one would rename

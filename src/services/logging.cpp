@@ -14,7 +14,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "core/escape.hpp"
+#include "services/escape.hpp"
 
 namespace hsm {
 

@@ -1,6 +1,7 @@
-// The suite-wide key lists of suite_keys.hpp. tests/core/test_suite_keys.cpp checks every tool's
-// --config-reference against sibling_keys(), so a key added to a tool must be added here.
-#include "core/suite_keys.hpp"
+// The suite-wide key lists of suite_keys.hpp. tests/tools/test_suite_cli.cpp loads one file holding
+// every key of every tool's --config-reference into every tool, so a key added to a tool must be
+// added here.
+#include "services/suite_keys.hpp"
 
 namespace hsm::config {
 

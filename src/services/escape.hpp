@@ -1,7 +1,8 @@
 // Text from outside (paths and messages from `lfs`, fields of stream entries, Redis replies) made
 // safe to show on a terminal or in a log: a file name or a stream field can hold escape sequences
 // that would repaint or retitle the admin's terminal, or a newline that forges a whole output or
-// log line. In core so that the log formatter (logging.cpp) and the tools share this one rule.
+// log line. A service of its own so that the log formatter (logging.cpp) and the tools share this
+// one rule.
 #pragma once
 
 #include <string>

@@ -11,11 +11,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/suite_keys.hpp"
+#include "services/suite_keys.hpp"
 
 #include <toml++/toml.h>
 
-#include "core/escape.hpp"
+#include "services/escape.hpp"
 
 namespace hsm::config {
 
@@ -53,7 +53,7 @@ double as_number(const Value& v) {
 
 // Text from the file or the command line, made safe to print: messages go to a terminal or the
 // journal, where control bytes (an escape sequence in a quoted key) must not act. The one
-// escaping rule of the suite (core/escape.hpp).
+// escaping rule of the suite (services/escape.hpp).
 std::string shown(std::string_view text) { return escape_control(text); }
 
 bool same_ignoring_case(std::string_view a, std::string_view b) {

@@ -1,13 +1,13 @@
-// core/config: loading a TOML file against a KeySpec table. Defaults, type rules (integers accepted
+// services/config: loading a TOML file against a KeySpec table. Defaults, type rules (integers accepted
 // for floats, never the reverse), bounds, and errors that name the file, the line and the key;
 // then the habits of files carried over from the Python version (levels in any case, retired and
 // sibling keys, typos, unquoted strings).
 #include <catch2/catch.hpp>
 
-#include "core/config.hpp"
-#include "core/common_keys.hpp"
-#include "core/logging.hpp"
-#include "core/suite_keys.hpp"
+#include "services/config.hpp"
+#include "services/common_keys.hpp"
+#include "services/logging.hpp"
+#include "services/suite_keys.hpp"
 #include "fixtures.hpp"
 
 using hsm::config::ConfigError;
@@ -42,7 +42,7 @@ std::string load_error(const std::string& text, std::string* file = nullptr) {
 
 }  // namespace
 
-TEST_CASE("config: a missing optional file gives the defaults", "[core][config]") {
+TEST_CASE("config: a missing optional file gives the defaults", "[services][config]") {
     TempDir dir;
     const auto cfg = hsm::config::load(kSchema, dir / "absent.toml", false);
     CHECK(cfg.str("host") == "localhost");
@@ -53,7 +53,7 @@ TEST_CASE("config: a missing optional file gives the defaults", "[core][config]"
     CHECK(cfg.str("password").empty());
 }
 
-TEST_CASE("config: a missing file the user named is an error", "[core][config]") {
+TEST_CASE("config: a missing file the user named is an error", "[services][config]") {
     TempDir dir;
     const auto path = dir / "absent.toml";
     try {
@@ -64,7 +64,7 @@ TEST_CASE("config: a missing file the user named is an error", "[core][config]")
     }
 }
 
-TEST_CASE("config: values from the file override defaults", "[core][config]") {
+TEST_CASE("config: values from the file override defaults", "[services][config]") {
     TempDir dir;
     const auto path = dir / "tool.toml";
     write_file(path, "host = \"redis.example\"\nport = 6380\ninterval = 0.5\nenabled = false\npassword = \"pw\"\n");
@@ -77,14 +77,14 @@ TEST_CASE("config: values from the file override defaults", "[core][config]") {
     CHECK(cfg.str("password") == "pw");
 }
 
-TEST_CASE("config: an integer is accepted where a float is declared", "[core][config]") {
+TEST_CASE("config: an integer is accepted where a float is declared", "[services][config]") {
     TempDir dir;
     const auto path = dir / "tool.toml";
     write_file(path, "interval = 20\n");
     CHECK(hsm::config::load(kSchema, path, true).real("interval") == 20.0);
 }
 
-TEST_CASE("config: an unknown key names file, line and key", "[core][config]") {
+TEST_CASE("config: an unknown key names file, line and key", "[services][config]") {
     std::string file;
     const std::string err = load_error("host = \"a\"\n\nprot = 1\n", &file);
     CHECK_THAT(err, Catch::Contains(file + ":3"));
@@ -93,7 +93,7 @@ TEST_CASE("config: an unknown key names file, line and key", "[core][config]") {
 }
 
 // Errors are printed on the admin's terminal, and a quoted TOML key can hold any byte.
-TEST_CASE("config: control bytes from the file are escaped in errors", "[core][config]") {
+TEST_CASE("config: control bytes from the file are escaped in errors", "[services][config]") {
     std::string file;
     const std::string err = load_error("\"evil\\u001b]0;T\\u0007\\nline\" = 1\n", &file);
     CHECK_THAT(err, Catch::Contains(file + ":1"));
@@ -104,7 +104,7 @@ TEST_CASE("config: control bytes from the file are escaped in errors", "[core][c
     for (const char c : invalid) CHECK(static_cast<unsigned char>(c) >= 0x20);
 }
 
-TEST_CASE("config: a String key's min is its least length", "[core][config]") {
+TEST_CASE("config: a String key's min is its least length", "[services][config]") {
     static const KeySpec schema[] = {
         {"host", Type::String, std::string("localhost"), "Host name.", 1},
         {"note", Type::String, std::string(""), "May be empty."},
@@ -116,7 +116,7 @@ TEST_CASE("config: a String key's min is its least length", "[core][config]") {
     CHECK(cfg.str("host") == "h");
 }
 
-TEST_CASE("config: a wrong type names file, line, key and the expected type", "[core][config]") {
+TEST_CASE("config: a wrong type names file, line, key and the expected type", "[services][config]") {
     std::string file;
     SECTION("string for integer") {
         const std::string err = load_error("# comment\nport = \"6379\"\n", &file);
@@ -148,7 +148,7 @@ TEST_CASE("config: a wrong type names file, line, key and the expected type", "[
     }
 }
 
-TEST_CASE("config: values out of range name file, line and key", "[core][config]") {
+TEST_CASE("config: values out of range name file, line and key", "[services][config]") {
     std::string file;
     for (const std::string text : {"port = 0\n", "port = 65536\n", "port = -1\n"}) {
         const std::string err = load_error("\n" + text, &file);
@@ -166,19 +166,19 @@ TEST_CASE("config: values out of range name file, line and key", "[core][config]
     }
 }
 
-TEST_CASE("config: bounds are inclusive", "[core][config]") {
+TEST_CASE("config: bounds are inclusive", "[services][config]") {
     CHECK(load_error("port = 1\ninterval = 0.05\n").empty());
     CHECK(load_error("port = 65535\ninterval = 86400\n").empty());
 }
 
-TEST_CASE("config: invalid TOML names the file and line", "[core][config]") {
+TEST_CASE("config: invalid TOML names the file and line", "[services][config]") {
     std::string file;
     const std::string err = load_error("host = \"a\"\nport = = 3\n", &file);
     CHECK_THAT(err, Catch::Contains(file + ":2"));
     CHECK_THAT(err, Catch::Contains("invalid TOML"));
 }
 
-TEST_CASE("config: set() applies the file's checks to command-line values", "[core][config]") {
+TEST_CASE("config: set() applies the file's checks to command-line values", "[services][config]") {
     hsm::config::Config cfg(kSchema);
     cfg.set("port", std::int64_t{1234});
     CHECK(cfg.integer("port") == 1234);
@@ -191,7 +191,7 @@ TEST_CASE("config: set() applies the file's checks to command-line values", "[co
     CHECK(cfg.integer("port") == 1234);  // a refused value leaves the old one
 }
 
-TEST_CASE("config: the reference lists every key with type and default", "[core][config]") {
+TEST_CASE("config: the reference lists every key with type and default", "[services][config]") {
     const std::string md = hsm::config::reference_markdown(kSchema);
     for (const auto& k : kSchema) CHECK_THAT(md, Catch::Contains(std::string("`").append(k.name).append("`")));
     CHECK_THAT(md, Catch::Contains("`6379`"));
@@ -227,7 +227,7 @@ hsm::config::Config load_tool(const std::string& text, std::string& err, std::st
 
 }  // namespace
 
-TEST_CASE("config: log levels in any case, with the Python names", "[core][config][migration]") {
+TEST_CASE("config: log levels in any case, with the Python names", "[services][config][migration]") {
     std::string err;
     const std::pair<const char*, const char*> cases[] = {
         {"INFO", "info"},         {"WARNING", "warning"}, {"Warning", "warning"}, {"WARN", "warn"},
@@ -245,7 +245,7 @@ TEST_CASE("config: log levels in any case, with the Python names", "[core][confi
     hsm::setup_logging("warning", "", "test");
 }
 
-TEST_CASE("config: an unknown log level names file, line, key and the choices", "[core][config][migration]") {
+TEST_CASE("config: an unknown log level names file, line, key and the choices", "[services][config][migration]") {
     std::string err, file;
     load_tool("redis_host = \"h\"\nlog_level = \"verbose\"\n", err, &file);
     CHECK_THAT(err, Catch::Contains(file + ":2"));
@@ -261,7 +261,7 @@ TEST_CASE("config: an unknown log level names file, line, key and the choices", 
 }
 
 TEST_CASE("config: a retired Python key is accepted with a warning saying what replaced it",
-          "[core][config][migration]") {
+          "[services][config][migration]") {
     std::string err, file;
     const auto cfg = load_tool("redis_host = \"h\"\naggressive_trim_threshold = 5000\n", err, &file);
     REQUIRE(err.empty());
@@ -283,7 +283,7 @@ TEST_CASE("config: a retired Python key is accepted with a warning saying what r
 }
 
 TEST_CASE("config: a sibling tool's key in a shared file is accepted with a notice",
-          "[core][config][migration]") {
+          "[services][config][migration]") {
     std::string err, file;
     const auto cfg = load_tool("mountpoint = \"/lustre\"\npoll_interval = 20\ninterval = 2.0\n", err, &file);
     REQUIRE(err.empty());
@@ -298,7 +298,7 @@ TEST_CASE("config: a sibling tool's key in a shared file is accepted with a noti
     CHECK_THAT(all, Catch::Contains("'interval' is for hsm-action-top"));
 }
 
-TEST_CASE("config: a real typo still fails, naming the nearest key", "[core][config][migration]") {
+TEST_CASE("config: a real typo still fails, naming the nearest key", "[services][config][migration]") {
     std::string err, file;
     load_tool("\nredis_hots = \"x\"\n", err, &file);
     CHECK_THAT(err, Catch::Contains(file + ":2"));
@@ -314,7 +314,7 @@ TEST_CASE("config: a real typo still fails, naming the nearest key", "[core][con
 }
 
 TEST_CASE("config: unquoted strings and YAML syntax get a hint with file and line",
-          "[core][config][migration]") {
+          "[services][config][migration]") {
     std::string err, file;
     load_tool("redis_host = \"h\"\nmountpoint = /lustre\n", err, &file);
     CHECK_THAT(err, Catch::Contains(file + ":2"));
@@ -338,7 +338,7 @@ TEST_CASE("config: unquoted strings and YAML syntax get a hint with file and lin
     CHECK_THAT(err, !Catch::Contains("hint"));
 }
 
-TEST_CASE("config: control bytes from the file are escaped in messages", "[core][config]") {
+TEST_CASE("config: control bytes from the file are escaped in messages", "[services][config]") {
     std::string err;
     load_tool("\"evil\\u001b[2Jkey\" = 1\n", err);
     CHECK_THAT(err, Catch::Contains("evil\\x1b[2Jkey"));

@@ -1,6 +1,6 @@
 // Control-byte escaping for anything shown to a person (see escape.hpp). A small UTF-8 walk rather
 // than a library: the rule is short, and it must treat invalid bytes one by one, as shown.
-#include "core/escape.hpp"
+#include "services/escape.hpp"
 
 #include <cstdint>
 #include <cstdio>

@@ -1,6 +1,6 @@
 // One logging set-up for every executable: setup_logging() sends spdlog to stderr (journald
 // captures it) or to a file. Knows nothing of the configuration file: the `log_level` key and the
-// logging of config notices are with the shared key table (core/common_keys.hpp). spdlog's own default logger, before any set-up, writes to stdout;
+// logging of config notices are with the shared key table (services/common_keys.hpp). spdlog's own default logger, before any set-up, writes to stdout;
 // the libraries move it off stdout with keep_library_logs_off_stdout().
 #pragma once
 
@@ -16,7 +16,7 @@ inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info",     
 
 // level: one of kLogLevels, any case. Returns false (with the reason on stderr, never stdout) when
 // the level is unknown or the file cannot be opened. Every message of the logger it installs has
-// its control bytes escaped (core/escape.hpp): outside text cannot forge lines or drive a terminal.
+// its control bytes escaped (services/escape.hpp): outside text cannot forge lines or drive a terminal.
 bool setup_logging(const std::string& level, const std::string& log_file, const std::string& name);
 
 // For the libraries (src/consume): when the process still has spdlog's built-in default logger,

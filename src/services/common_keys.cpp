@@ -1,11 +1,11 @@
 // The shared Redis and log keys (see common_keys.hpp). The help texts are written for every tool
 // at once: they end up in each tool's /etc template, man page and --config-reference.
-#include "core/common_keys.hpp"
+#include "services/common_keys.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "core/escape.hpp"
-#include "core/logging.hpp"
+#include "services/escape.hpp"
+#include "services/logging.hpp"
 
 namespace hsm::config {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/config.hpp"
+#include "services/config.hpp"
 
 namespace hsm::config {
 
@@ -20,10 +20,10 @@ namespace hsm::config {
 // redis_shipper_prefix. The table lives as long as the program.
 std::span<const KeySpec> redis_keys();
 
-// The `log_level` entry of a tool's key table, with core/logging.hpp's kLogLevels as its choices.
+// The `log_level` entry of a tool's key table, with services/logging.hpp's kLogLevels as its choices.
 KeySpec log_level_key(std::string_view default_level, std::string_view help);
 
-// log_level (choices: core/logging.hpp's kLogLevels) and log_file. Only the default level differs
+// log_level (choices: services/logging.hpp's kLogLevels) and log_file. Only the default level differs
 // between tools: "info" for the daemon, "warning" for the interactive and scripted tools.
 std::vector<KeySpec> log_keys(std::string_view default_level);
 
