@@ -1,9 +1,16 @@
 // The installed package: `cmake --install` the consumer component into a temporary prefix, build
 // examples/failed-alerter against it with find_package(HsmActionStream), and run the alerter
-// against a private redis-server until it reports a FAILED action.
+// against a private redis-server until it reports a FAILED action; and read the installed archive's
+// symbols, so it carries what consumers use and nothing of the shipper.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "event_json.hpp"
 #include "fixtures.hpp"
@@ -52,4 +59,46 @@ TEST_CASE("package: find_package(HsmActionStream) builds and runs the README ale
     CHECK(alerter.out().find("ARCHIVE failed") == std::string::npos);
     alerter.signal(SIGTERM);
     CHECK(alerter.wait(10s) == 0);
+}
+
+// What the installed archive carries: the consumer library, the wire decoder and the services
+// they use (Redis client, the library log guard, escaping, JSON), and none of the shipper's code.
+// Before core was split, libhsm_consume.a held every object of the old hsm_core: the committed
+// state (MdtState), the config loader and key tables, the heartbeat format, the file writer.
+TEST_CASE("package: the installed libhsm_consume.a holds no shipper state, config or heartbeat code",
+          "[consume][package]") {
+    TempDir dir;
+    const auto prefix = dir / "prefix";
+    auto install = run({"/usr/bin/cmake", "--install", HSM_BUILD_DIR, "--component", "consume-dev",
+                        "--prefix", prefix.string()}, 120s);
+    INFO(install.out << install.err);
+    REQUIRE(install.exit_code == 0);
+    fs::path archive;
+    for (const auto& e : fs::recursive_directory_iterator(prefix))
+        if (e.path().filename() == "libhsm_consume.a") archive = e.path();
+    REQUIRE_FALSE(archive.empty());
+
+    auto nm = run({"/usr/bin/nm", "-C", "--defined-only", archive.string()}, 120s);
+    INFO(nm.err);
+    REQUIRE(nm.exit_code == 0);
+    // The lines that define a symbol (not the "member.o:" headers), by name.
+    std::vector<std::string> defined;
+    std::istringstream lines(nm.out);
+    for (std::string line; std::getline(lines, line);)
+        if (line.size() > 19 && line[16] == ' ' && line[18] == ' ') defined.push_back(line.substr(19));
+    auto defines = [&](std::string_view what) {
+        return std::count_if(defined.begin(), defined.end(),
+                             [&](const std::string& s) { return s.find(what) != std::string::npos; });
+    };
+    // What a consumer uses is there (so an empty or unreadable archive cannot pass)...
+    CHECK(defines("hsm::consume::StreamReader::StreamReader(") > 0);
+    CHECK(defines("hsm::consume::LiveState::") > 0);
+    CHECK(defines("hsm::wire::Decoder::decode(") > 0);
+    CHECK(defines("hsm::RedisConnection::") > 0);
+    // ...and nothing of the shipper's.
+    for (const std::string_view shipper_only : {"hsm::MdtState::", "hsm::make_purged(", "hsm::config::", "hsm::beat::",
+                                                "hsm::files::", "hsm::manpage::", "hsm::Shipper"}) {
+        INFO(shipper_only);
+        CHECK(defines(shipper_only) == 0);
+    }
 }
