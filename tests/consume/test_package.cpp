@@ -17,14 +17,23 @@
 
 using namespace hsm::test;
 
-TEST_CASE("package: find_package(HsmActionStream) builds and runs the README alerter",
-          "[consume][package]") {
-    TempDir dir;
-    const auto prefix = dir / "prefix";
+namespace {
+
+// `cmake --install` of the consume-dev component into `prefix`, as a packager would.
+void install_consumer_package(const fs::path& prefix) {
     auto install = run({"/usr/bin/cmake", "--install", HSM_BUILD_DIR, "--component", "consume-dev",
                         "--prefix", prefix.string()}, 120s);
     INFO(install.out << install.err);
     REQUIRE(install.exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("package: find_package(HsmActionStream) builds and runs the README alerter",
+          "[consume][package]") {
+    TempDir dir;
+    const auto prefix = dir / "prefix";
+    install_consumer_package(prefix);
     CHECK(fs::exists(prefix / "include/hsm/consume/stream_reader.hpp"));
     CHECK_FALSE(fs::exists(prefix / "include/core"));  // the public headers stand alone
 
@@ -69,10 +78,7 @@ TEST_CASE("package: the installed libhsm_consume.a holds no shipper state, confi
           "[consume][package]") {
     TempDir dir;
     const auto prefix = dir / "prefix";
-    auto install = run({"/usr/bin/cmake", "--install", HSM_BUILD_DIR, "--component", "consume-dev",
-                        "--prefix", prefix.string()}, 120s);
-    INFO(install.out << install.err);
-    REQUIRE(install.exit_code == 0);
+    install_consumer_package(prefix);
     fs::path archive;
     for (const auto& e : fs::recursive_directory_iterator(prefix))
         if (e.path().filename() == "libhsm_consume.a") archive = e.path();
