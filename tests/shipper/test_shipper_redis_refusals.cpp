@@ -192,6 +192,9 @@ TEST_CASE("shipper refusals: the daemon without XADD logs the refusal once, back
     const auto t0 = std::chrono::steady_clock::now();
     auto daemon = fx.start_daemon();
     REQUIRE(wait_until([&] { return acl_denials(redis, "hsm-shipper", "xadd") >= 6; }, 30s));  // 3 tries of 2 events
+    // Redis counts a denial before the daemon has read the reply and logged it: on a loaded machine
+    // the log line can trail the ACL LOG, so wait for it rather than read stderr at once.
+    REQUIRE(wait_until([&] { return daemon->err().find("not acknowledged") != std::string::npos; }, 30s));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::string err = daemon->err();
     INFO(err);
