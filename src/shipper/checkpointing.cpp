@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -77,14 +78,21 @@ bool Shipper::Impl::checkpoint(bool force) {
         return true;
     std::string why;
     const auto t0 = Clock::now();
-    if (!save_checkpoint(state, config.cache_path, why)) {
-        spdlog::error("cannot write checkpoint {}: {}", config.cache_path, why);
+    if (!save_checkpoint(state, config.cache_path, why, injected.checkpoint)) {
+        // Once per outage (a full disk fails every cycle's try): the rest at debug level.
+        spdlog::log(checkpoint_failures++ ? spdlog::level::debug : spdlog::level::err,
+                    "cannot write checkpoint {}: {}; the previous one stays as it was, shipping goes on and "
+                    "every cycle tries again",
+                    config.cache_path, why);
         // The old snapshot may be far behind: compaction is no longer held back for it (a
         // restart then replays in full), and every cycle tries again.
         have_snapshot = false;
         snapshot_stamp.clear();
         return false;
     }
+    if (checkpoint_failures)
+        spdlog::info("checkpoint {} written again after {} failed attempts", config.cache_path,
+                     std::exchange(checkpoint_failures, 0));
     diff.differ().dirty = false;
     have_snapshot = true;
     changes_at_snapshot = now_changes;

@@ -10,13 +10,22 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
-#include "core/config.hpp"
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <mutex>
+#include <sstream>
+
 #include "ingest/byte_source.hpp"
-#include "shipper/shipper.hpp"
-#include "shipper_fixture.hpp"
+#include "redis_script.hpp"
+#include "shipper/checkpoint.hpp"
+#include "shipper_scene.hpp"
 
 using namespace hsm::test;
 using hsm::shipper::Shipper;
@@ -37,10 +46,6 @@ std::vector<std::string> lines(std::uint32_t n, std::uint32_t first = 1, const s
 std::atomic<Shipper*> g_to_stop{nullptr};
 extern "C" void stop_on_signal(int) {
     if (Shipper* s = g_to_stop.load()) s->request_stop();
-}
-
-hsm::config::Config load_config(const ShipperFixture& f) {
-    return hsm::config::load(hsm::shipper::config_schema(), f.write_config(), true);
 }
 
 long long count_events(const RedisServer& redis, const std::string& key, const std::string& type) {
@@ -77,16 +82,105 @@ private:
     hsm::ingest::FileOpener files_;
 };
 
+// The real files, except that the next read pass (after pause_after()) stops after `bytes` and
+// waits for resume(), as a slow kernel read would: the test decides what happens meanwhile.
+class PausingOpener final : public hsm::ingest::SourceOpener {
+public:
+    void pause_after(std::size_t bytes) { pause_at_ = bytes; }
+    bool paused() const { return paused_.load(); }
+    void resume() { resume_ = true; }
+
+    std::unique_ptr<hsm::ingest::ByteSource> open(const std::filesystem::path& path, std::string& error) override {
+        auto real = files_.open(path, error);
+        const std::size_t at = pause_at_.exchange(0);
+        if (!real || at == 0) return real;
+        return std::make_unique<Pausing>(std::move(real), at, *this);
+    }
+
+private:
+    struct Pausing final : hsm::ingest::ByteSource {
+        Pausing(std::unique_ptr<hsm::ingest::ByteSource> s, std::size_t at, PausingOpener& o)
+            : real(std::move(s)), left(at), owner(o) {}
+        long read(char* buffer, std::size_t capacity, std::string& error) override {
+            if (left > 0) {
+                const long n = real->read(buffer, std::min(capacity, left), error);
+                if (n > 0) left -= static_cast<std::size_t>(n);
+                return n;
+            }
+            if (!owner.paused_.exchange(true)) {
+                // Bounded: a test that never resumes fails on its own checks, it does not hang.
+                wait_until([&] { return owner.resume_.load(); }, 60s, 1ms);
+            }
+            return real->read(buffer, capacity, error);
+        }
+        std::unique_ptr<hsm::ingest::ByteSource> real;
+        std::size_t left;
+        PausingOpener& owner;
+    };
+    std::atomic<std::size_t> pause_at_{0};
+    std::atomic<bool> paused_{false}, resume_{false};
+    hsm::ingest::FileOpener files_;
+};
+
+// A disk that fails one call of every checkpoint save while `failing`: `call` ("write", "fsync"
+// or "rename", shipper/checkpoint.hpp) fails with `error`.
+class FailingDisk final : public hsm::shipper::SaveFaults {
+public:
+    FailingDisk(std::string call, int error) : call_(std::move(call)), error_(error) {}
+    std::atomic<bool> failing{false};
+    std::atomic<int> failures{0};
+    int fail(std::string_view call) override {
+        if (!failing || call != call_) return 0;
+        ++failures;
+        return error_;
+    }
+
+private:
+    std::string call_;
+    int error_;
+};
+
+// Everything the default logger says while it lives (the shipper logs through spdlog's default
+// logger), to count lines.
+class LogCapture {
+public:
+    LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+        spdlog::default_logger()->sinks().push_back(sink_);
+    }
+    ~LogCapture() {
+        auto& sinks = spdlog::default_logger()->sinks();
+        sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    }
+    std::string text() {
+        sink_->flush();
+        return out_.str();
+    }
+
+private:
+    std::ostringstream out_;
+    std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+// Per record of the file, how many NEW events the stream holds for it: a record shipped twice
+// shows as 2 (XLEN would hide it once trimmed; these streams are never trimmed here).
+std::map<long long, int> news_per_record(const RedisServer& redis, const std::string& key) {
+    std::map<long long, int> n;
+    for (const auto& e : stream_events(redis, key))
+        if (e.event_type == "NEW") ++n[e.rec_idx];
+    return n;
+}
+
 }  // namespace
 
 TEST_CASE("a slowed Redis makes readers wait and the line budget drains back to 0", "[shipper][policy]") {
-    RedisServer redis;
-    ShipperFixture f(redis.port());
+    ShipperScene sc;
+    RedisServer& redis = sc.redis;
+    ShipperFixture& f = sc.fx;
     // Far more changed lines than may be in flight (kMaxLinesInFlight), all NEW: none is given
     // back before Redis answers.
     const std::uint32_t n = 3 * hsm::kMaxLinesInFlight;
     f.write_actions(kMdt, lines(n));
-    const auto cfg = load_config(f);
+    const auto cfg = sc.config();
     Shipper shipper(cfg, {});
     std::string error;
     REQUIRE(shipper.start(true, error));
@@ -114,10 +208,11 @@ TEST_CASE("a slowed Redis makes readers wait and the line budget drains back to 
 }
 
 TEST_CASE("a stream another host wrote is taken over without re-shipping it", "[shipper][policy]") {
-    RedisServer redis;
-    ShipperFixture f(redis.port());
+    ShipperScene sc;
+    RedisServer& redis = sc.redis;
+    ShipperFixture& f = sc.fx;
     f.write_actions(kMdt, lines(20));
-    const auto cfg = load_config(f);
+    const auto cfg = sc.config();
     {
         Shipper first(cfg, {});
         std::string error;
@@ -139,10 +234,11 @@ TEST_CASE("a stream another host wrote is taken over without re-shipping it", "[
 }
 
 TEST_CASE("a stream that lost our entries is rebuilt, tagged as maintenance", "[shipper][policy]") {
-    RedisServer redis;
-    ShipperFixture f(redis.port());
+    ShipperScene sc;
+    RedisServer& redis = sc.redis;
+    ShipperFixture& f = sc.fx;
     f.write_actions(kMdt, lines(10));
-    const auto cfg = load_config(f);
+    const auto cfg = sc.config();
     Shipper shipper(cfg, {});
     std::string error;
     REQUIRE(shipper.start(true, error));
@@ -158,12 +254,13 @@ TEST_CASE("a stream that lost our entries is rebuilt, tagged as maintenance", "[
 }
 
 TEST_CASE("two shippers on one stream: the second takeover in a row stands by", "[shipper][policy]") {
-    RedisServer redis;
-    ShipperFixture f(redis.port());
+    ShipperScene sc;
+    RedisServer& redis = sc.redis;
+    ShipperFixture& f = sc.fx;
     f.write_actions(kMdt, lines(5));
-    auto cfg_a = load_config(f);
+    auto cfg_a = sc.config();
     f.set("cache_path", (f.root() / "cache" / "b.bin").string());
-    auto cfg_b = load_config(f);
+    auto cfg_b = sc.config();
     Shipper a(cfg_a, {}), b(cfg_b, {});
     std::string error;
     REQUIRE(a.start(true, error));
@@ -190,12 +287,13 @@ TEST_CASE("two shippers on one stream: the second takeover in a row stands by", 
 }
 
 TEST_CASE("a read that breaks off purges nothing; the next whole read ships nothing", "[shipper][policy]") {
-    RedisServer redis;
-    ShipperFixture f(redis.port());
+    ShipperScene sc;
+    RedisServer& redis = sc.redis;
+    ShipperFixture& f = sc.fx;
     f.write_actions(kMdt, lines(50));
-    const auto cfg = load_config(f);
+    const auto cfg = sc.config();
     ScriptedOpener opener;
-    Shipper shipper(cfg, {}, &opener);
+    Shipper shipper(cfg, {}, {.opener = &opener});
     std::string error;
     REQUIRE(shipper.start(true, error));
     REQUIRE(shipper.run_cycle().shipped == 50);
@@ -213,11 +311,12 @@ TEST_CASE("a read that breaks off purges nothing; the next whole read ships noth
 }
 
 TEST_CASE("request_stop from another thread ends run_forever within the idle wait", "[shipper][policy]") {
-    RedisServer redis;
-    ShipperFixture f(redis.port());
+    ShipperScene sc;
+    RedisServer& redis = sc.redis;
+    ShipperFixture& f = sc.fx;
     f.set("poll_interval", 30.0);  // the stop must not wait for the next cycle
     f.write_actions(kMdt, lines(3));
-    const auto cfg = load_config(f);
+    const auto cfg = sc.config();
     Shipper shipper(cfg, {});
     std::string error;
     REQUIRE(shipper.start(true, error));
@@ -235,11 +334,12 @@ TEST_CASE("request_stop from another thread ends run_forever within the idle wai
 }
 
 TEST_CASE("request_stop from a signal handler on the cycling thread ends run_forever", "[shipper][policy]") {
-    RedisServer redis;
-    ShipperFixture f(redis.port());
+    ShipperScene sc;
+    RedisServer& redis = sc.redis;
+    ShipperFixture& f = sc.fx;
     f.set("poll_interval", 30.0);
     f.write_actions(kMdt, lines(3));
-    const auto cfg = load_config(f);
+    const auto cfg = sc.config();
     Shipper shipper(cfg, {});
     std::string error;
     REQUIRE(shipper.start(true, error));
@@ -262,4 +362,30 @@ TEST_CASE("request_stop from a signal handler on the cycling thread ends run_for
     g_to_stop = nullptr;
     sigaction(SIGUSR1, &old, nullptr);
     shipper.shutdown();
+}
+
+// --- Redis faults scripted in front of the real server (tests/support/redis_script.hpp) ---
+
+TEST_CASE("a refused XADD in the middle of a batch is shipped again next cycle, alone", "[shipper][policy][redis]") {
+    ShipperScene sc;
+    sc.fx.write_actions(kMdt, lines(20));
+    RedisScript script;
+    auto shipper = sc.start({.redis = &script});
+    // The 7th of the cycle's 20 pipelined XADDs is refused (a transient refusal: Redis is full).
+    script.refuse("XADD", 7, "OOM command not allowed when used memory > 'maxmemory'.");
+    auto sum = shipper->run_cycle();
+    REQUIRE(script.fired() == 1);
+    CHECK(sum.shipped == 19);  // acknowledged, committed
+    CHECK(sum.failed == 1);
+    CHECK(shipper->counters().events_failed.load() == 1);
+    CHECK(sc.redis.xlen(sc.stream(kMdt)) == 19);
+    // Only the refused one goes again; every record ends with exactly one NEW.
+    sum = shipper->run_cycle();
+    CHECK(sum.shipped == 1);
+    CHECK(sum.failed == 0);
+    CHECK(sc.added(kMdt) == 20);
+    const auto news = news_per_record(sc.redis, sc.stream(kMdt));
+    CHECK(news.size() == 20);
+    for (const auto& [rec, n] : news) CHECK(n == 1);
+    shipper->shutdown();
 }
