@@ -18,18 +18,22 @@ namespace hsm::shipper {
 // (or acknowledged by Redis and not yet committed) since the snapshot; while running, XADDs of
 // ours that landed after their connection failed, or another writer. When the stream provably
 // still holds every entry after that point, folding just those entries gives the stream's live
-// set, as a full replay would, at the cost of the tail alone (docs/checkpoint.md). Returns false
-// when it cannot (then the caller takes the stream over with a full replay).
-bool Shipper::Impl::catch_up(std::uint32_t slot) {
+// set, as a full replay would, at the cost of the tail alone (docs/checkpoint.md). `from` is that
+// point: the state's newest entry, or, after XADDs were lost in flight, the last point where
+// stream and state agreed (verify_streams: later acknowledged XADDs can hide landed ones behind
+// them). Returns false when it cannot (then the caller takes the stream over with a full replay).
+bool Shipper::Impl::catch_up(std::uint32_t slot, StreamId from) {
     MdtState& mdt = state.at(slot);
     apply_gc_findings(true);  // no compaction may run under the check and the replay
     std::string why;
-    if (!gc::tail_intact(admin, key_of(slot), mdt.newest_written, why)) {
-        spdlog::info("{}: cannot replay only the entries after {}: {}", mdt.name(), mdt.newest_written.str(), why);
+    if (!gc::tail_intact(admin, key_of(slot), from, why)) {
+        spdlog::info("{}: cannot replay only the entries after {}: {}", mdt.name(), from.str(), why);
         return false;
     }
     const auto t0 = Clock::now();
-    const gc::TailResult tail = gc::replay_tail(admin, key_of(slot), mdt, mdt.newest_written, publisher_host);
+    // Entries already committed may be folded again (from < newest_written): harmless, each
+    // record ends as the stream's newest entry of it says.
+    const gc::TailResult tail = gc::replay_tail(admin, key_of(slot), mdt, from, publisher_host);
     if (!tail.ok) {
         redis_log.failed(tail.problem, !options.one_shot);
         // `mdt` holds part of the tail: not diffed against until a replay completes (the full
@@ -41,8 +45,8 @@ bool Shipper::Impl::catch_up(std::uint32_t slot) {
     mdt.stream_verified = true;
     replayed += tail.entries;
     diff.differ().dirty = true;
-    spdlog::info("{}: caught up with the stream: {} entries after the checkpoint ({} from other writers) in {:.3f} s",
-                 mdt.name(), tail.entries, tail.foreign,
+    spdlog::info("{}: caught up with the stream: {} entries after {} ({} from other writers) in {:.3f} s",
+                 mdt.name(), tail.entries, from.str(), tail.foreign,
                  std::chrono::duration<double>(Clock::now() - t0).count());
     if (tail.foreign > 0) {  // someone else wrote it: a takeover, as far as collisions go
         counters.takeovers.fetch_add(1, std::memory_order_relaxed);

@@ -208,7 +208,16 @@ struct Shipper::Impl {
                counters.events_purged.load(std::memory_order_relaxed) + replayed;
     }
     StreamId compaction_bound(std::uint32_t slot) const;
-    bool catch_up(std::uint32_t slot);
+    // Folds the stream's entries after `from` (not empty: the state's newest entry, or an older
+    // point of agreement) into the state.
+    bool catch_up(std::uint32_t slot, StreamId from);
+    // Per MDT, the state's newest entry at the last check that found stream and state in
+    // agreement; and the MDTs whose XADDs since then may have landed unacknowledged (the
+    // publisher lost a connection with XADDs in flight). Those are folded in from the agreed
+    // point at their next check (verify_streams), whatever the newest entry says: a reconnect
+    // within the same cycle may have acknowledged later XADDs, which hides the lost ones.
+    std::map<std::uint32_t, StreamId> agreed;
+    std::set<std::uint32_t> unsure;
     // MDTs not read this cycle: their stream could not be checked (Redis unreachable: a check
     // that fails says nothing about what XADDs sent before it will still land, so shipping on
     // the last verdict could duplicate them), or this host stands by for them (see Standby).

@@ -161,7 +161,8 @@ TEST_CASE("checkpoint crash: killed at every step of a snapshot save, nothing is
 
     const std::string log = c.restart_and_check(kFirstEvents + kSecondEvents);
     CHECK(occurrences(log, "taking over") == 0);  // no full replay was needed
-    if (!renamed) CHECK(occurrences(log, "caught up with the stream: 350 entries after the checkpoint (0 from other") == 1);
+    if (!renamed) CHECK(occurrences(log, "caught up with the stream: 350 entries after ") == 1);
+    if (!renamed) CHECK(occurrences(log, " (0 from other writers)") == 1);
 }
 
 TEST_CASE("checkpoint crash: a torn checkpoint is ignored and the stream is replayed in full",
@@ -190,7 +191,7 @@ TEST_CASE("checkpoint crash: a checkpoint older than the stream replays only the
     c.ship_both_with_old_checkpoint();
 
     const std::string log = c.restart_and_check(kFirstEvents + kSecondEvents);
-    CHECK(occurrences(log, "caught up with the stream: 350 entries after the checkpoint") == 1);
+    CHECK(occurrences(log, "caught up with the stream: 350 entries after ") == 1);
     CHECK(occurrences(log, "taking over") == 0);
 }
 
