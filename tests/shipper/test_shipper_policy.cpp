@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <sstream>
 
@@ -448,4 +449,76 @@ TEST_CASE("a connection lost between two XADD batches of one cycle ships nothing
         CHECK(n == 1);
     }
     shipper->shutdown();
+}
+
+// --- Checkpoint saves that fail (shipper/checkpoint.hpp SaveFaults in front of the real file) ---
+
+TEST_CASE("a disk that fails checkpoint saves: shipping goes on, one log line, the old checkpoint kept, nothing lost",
+          "[shipper][policy][checkpoint]") {
+    const auto [call, error] = GENERATE(std::pair<std::string, int>{"write", ENOSPC}, std::pair<std::string, int>{"fsync", EIO},
+                                        std::pair<std::string, int>{"rename", EACCES});
+    INFO("the " << call << " of every save fails with " << std::strerror(error));
+    ShipperScene sc;
+    FailingDisk disk(call, error);
+    const auto stream = sc.stream(kMdt);
+    const auto cache = sc.fx.cache_path();
+    const auto no_temp_files = [&] {
+        for (const auto& e : fs::directory_iterator(cache.parent_path()))
+            if (e.path().filename() != cache.filename()) return false;
+        return true;
+    };
+    LogCapture log;
+    {
+        auto shipper = sc.start({.checkpoint = &disk});
+        sc.fx.write_actions(kMdt, lines(30));
+        REQUIRE(shipper->run_cycle().checkpoint_ok);
+        const std::string before = read_file(cache);
+
+        // The disk fails: each cycle's change (more than a third of the live set, so a snapshot
+        // is due every cycle) is still shipped; the save fails every time, is logged once.
+        disk.failing = true;
+        for (std::uint32_t round = 0; round < 3; ++round) {
+            sc.fx.write_actions(kMdt, lines(30 + 40 * (round + 1)));
+            const auto sum = shipper->run_cycle();
+            CHECK(sum.shipped == 40);
+            CHECK_FALSE(sum.checkpoint_ok);
+        }
+        CHECK(disk.failures.load() >= 3);
+        CHECK(occurrences(log.text(), "cannot write checkpoint") == 1);
+        CHECK(read_file(cache) == before);  // the old snapshot, untouched
+        CHECK(no_temp_files());
+
+        // The disk recovers: the next cycle writes a snapshot, says so once.
+        disk.failing = false;
+        CHECK(shipper->run_cycle().checkpoint_ok);
+        CHECK(occurrences(log.text(), "written again after") == 1);
+        hsm::StateTable loaded;
+        std::string why;
+        REQUIRE(hsm::shipper::load_checkpoint(loaded, cache, why));
+        CHECK(loaded.total_records() == 150);
+        CHECK(loaded.find(kMdt)->newest_written.str() == sc.redis.xrange(stream).back().first);
+
+        // It fails again, and the shipper goes away with more shipped than the disk holds (its
+        // last save at shutdown fails too).
+        disk.failing = true;
+        sc.fx.write_actions(kMdt, lines(190));
+        CHECK(shipper->run_cycle().shipped == 40);
+        shipper->shutdown();
+        CHECK(no_temp_files());
+    }
+    // A restart from what is on disk: the stream's entries after the snapshot's stamp are folded
+    // in; nothing is shipped again, nothing is missing, and the next change is one event.
+    CHECK(sc.added(kMdt) == 190);
+    auto again = sc.start();
+    auto sum = again->run_cycle();
+    CHECK(sum.shipped == 0);
+    CHECK(sum.live == 190);
+    CHECK(occurrences(log.text(), "caught up with the stream: 40 entries after ") == 1);
+    sc.fx.write_actions(kMdt, lines(191));
+    CHECK(again->run_cycle().shipped == 1);
+    CHECK(sc.added(kMdt) == 191);
+    const auto news = news_per_record(sc.redis, stream);
+    CHECK(news.size() == 191);
+    for (const auto& [rec, n] : news) CHECK(n == 1);
+    again->shutdown();
 }
