@@ -1,10 +1,14 @@
 // The shipper's policy in-process (spdlog-style unit tests of the coordinator): a Shipper built
-// from a real config file, against a private redis-server, reading real MDT files through an
-// injected byte-source opener that can script a failed read. Covers what the built binary's
-// tests can only see from outside: backpressure (a slowed Redis makes readers wait, and the
-// line budget drains back to 0), takeover of a stream another host wrote, rebuild after Redis
-// lost our entries, standby when two shippers write one stream, and a failed read that must
-// purge nothing.
+// from a real config file, against a private redis-server, with scripted parts injected in front
+// of the real ones (shipper.hpp's Injected): a byte-source opener that breaks off or pauses a
+// read, a RedisScript that refuses a command, loses the connection around one or delays it
+// (tests/support/redis_script.hpp), and a disk that fails a checkpoint save's write, fsync or
+// rename. Covers what the built binary's tests can only see from outside: backpressure (a slowed
+// Redis makes readers wait, and the line budget drains back to 0), takeover of a stream another
+// host wrote (also when its replay loses the connection), rebuild after Redis lost our entries,
+// standby when two shippers write one stream and the takeover once the other goes quiet, a failed
+// read that must purge nothing, a refused XADD mid-batch, XADDs lost in flight behind later
+// acknowledged ones (branch agreed-fold's window), and a failing checkpoint disk.
 #include <catch2/catch.hpp>
 
 #include <pthread.h>
@@ -521,4 +525,77 @@ TEST_CASE("a disk that fails checkpoint saves: shipping goes on, one log line, t
     CHECK(news.size() == 191);
     for (const auto& [rec, n] : news) CHECK(n == 1);
     again->shutdown();
+}
+
+// --- Takeover and standby with scripted inputs ---
+
+TEST_CASE("a takeover whose replay loses the connection ships nothing until a replay completes",
+          "[shipper][policy][redis]") {
+    ShipperScene sc;
+    sc.fx.write_actions(kMdt, lines(30));
+    {
+        auto first = sc.start();
+        REQUIRE(first->run_cycle().shipped == 30);
+        first->shutdown();
+    }
+    // A second host with no checkpoint: the stream has entries it has no record of. Its replay
+    // loses the connection at its first XRANGE (the check's own XRANGE is the first one).
+    std::filesystem::remove(sc.fx.cache_path());
+    sc.fx.write_actions(kMdt, lines(31));
+    RedisScript script;
+    auto second = sc.start({.redis = &script});
+    script.lose_before("XRANGE", 2);
+    auto sum = second->run_cycle();
+    REQUIRE(script.fired() == 1);
+    CHECK(sum.shipped == 0);  // half a replay is no state to diff against
+    CHECK(sum.unshipped_mdts == 1);
+    CHECK(second->counters().takeovers.load() == 0);
+    CHECK(sc.added(kMdt) == 30);
+    // The next cycle replays in full and ships only the one new record.
+    sum = second->run_cycle();
+    CHECK(second->counters().takeovers.load() == 1);
+    CHECK(sum.shipped == 1);
+    CHECK(sum.unshipped_mdts == 0);
+    CHECK(sc.added(kMdt) == 31);
+    second->shutdown();
+}
+
+TEST_CASE("a host standing by takes the stream over once the other writer has gone quiet", "[shipper][policy]") {
+    ShipperScene sc;
+    sc.fx.write_actions(kMdt, lines(5));
+    auto cfg_a = sc.config();
+    sc.fx.set("cache_path", (sc.fx.root() / "cache" / "b.bin").string());
+    auto cfg_b = sc.config();
+    auto a = std::make_unique<Shipper>(cfg_a, hsm::shipper::RunOptions{});
+    Shipper b(cfg_b, {});
+    std::string error;
+    REQUIRE(a->start(true, error));
+    REQUIRE(b.start(true, error));
+    REQUIRE(a->run_cycle().shipped == 5);
+    b.run_cycle();  // b takes the stream over
+    sc.fx.write_actions(kMdt, lines(6));
+    a->run_cycle();  // a writes again right after b's takeover: b stands by at its next cycle
+    b.run_cycle();
+    REQUIRE(b.counters().takeovers.load() == 1);
+    // The other writer goes away (its host failed over). b watches the stream's newest entry
+    // and, after it stayed the same for a randomised 10 to 20 cycles, takes the stream over.
+    a->shutdown();
+    a.reset();
+    LogCapture log;
+    sc.fx.write_actions(kMdt, lines(7));
+    std::uint32_t cycles = 0;
+    std::uint64_t shipped = 0;
+    while (cycles < 30 && shipped == 0) {
+        shipped = b.run_cycle().shipped;
+        ++cycles;
+    }
+    INFO("cycles standing by: " << cycles);
+    CHECK(shipped == 1);  // record 7, and nothing of what a shipped
+    CHECK(cycles >= 10);
+    CHECK(occurrences(log.text(), "this host ships it again") == 1);
+    // a's entry (record 6) is folded in, not shipped again. (Both shippers run on this host, so
+    // it is not counted as another host's: takeovers stays at b's first.)
+    CHECK(occurrences(log.text(), "caught up with the stream: 1 entries after ") == 1);
+    CHECK(sc.added(kMdt) == 7);
+    b.shutdown();
 }
