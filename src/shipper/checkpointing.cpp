@@ -5,6 +5,7 @@
 // (compaction_bound). Between snapshots the stream is the journal.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -80,9 +81,21 @@ bool Shipper::Impl::checkpoint(bool force) {
     if (!force && !snapshot_policy.due(have_snapshot, now_changes - changes_at_snapshot, state.total_records()) &&
         !(compaction_next && snapshot_policy.before_compaction(state.total_records())))
         return true;
+    // An MDT whose XADDs may have landed unacknowledged is stamped with its last point of
+    // agreement, not its newest entry: a restart then folds the stream from there (an empty stamp:
+    // replays it in full), as the next check would have (ownership.cpp). Folding committed
+    // entries again is harmless.
+    note_lost_in_flight();
+    std::map<std::uint32_t, StreamId> newest;  // the real newest entries, put back after the save
+    for (const std::uint32_t slot : unsure)
+        if (const auto mark = agreed.find(slot); mark != agreed.end())
+            newest[slot] = std::exchange(state.at(slot).newest_written, mark->second);
     std::string why;
     const auto t0 = Clock::now();
-    if (!save_checkpoint(state, config.cache_path, why, injected.checkpoint)) {
+    const bool saved = save_checkpoint(state, config.cache_path, why, injected.checkpoint);
+    for (std::uint32_t slot = 0; slot < state.slots(); ++slot) snapshot_stamp[slot] = state.at(slot).newest_written;
+    for (const auto& [slot, id] : newest) state.at(slot).newest_written = id;
+    if (!saved) {
         // Once per outage (a full disk fails every cycle's try): the rest at debug level.
         spdlog::log(checkpoint_failures++ ? spdlog::level::debug : spdlog::level::err,
                     "cannot write checkpoint {}: {}; the previous one stays as it was, shipping goes on and "
@@ -100,8 +113,6 @@ bool Shipper::Impl::checkpoint(bool force) {
     diff.differ().dirty = false;
     have_snapshot = true;
     changes_at_snapshot = now_changes;
-    snapshot_stamp.clear();
-    for (std::uint32_t slot = 0; slot < state.slots(); ++slot) snapshot_stamp[slot] = state.at(slot).newest_written;
     spdlog::debug("checkpoint: snapshot of {} live records written in {:.3f} s", state.total_records(),
                   std::chrono::duration<double>(Clock::now() - t0).count());
     return true;

@@ -218,6 +218,8 @@ struct Shipper::Impl {
     // within the same cycle may have acknowledged later XADDs, which hides the lost ones.
     std::map<std::uint32_t, StreamId> agreed;
     std::set<std::uint32_t> unsure;
+    // Takes the publisher's "lost with XADDs in flight" into own_writes_unknown and `unsure`.
+    void note_lost_in_flight();
     // MDTs not read this cycle: their stream could not be checked (Redis unreachable: a check
     // that fails says nothing about what XADDs sent before it will still land, so shipping on
     // the last verdict could duplicate them), or this host stands by for them (see Standby).

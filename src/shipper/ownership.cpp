@@ -13,6 +13,15 @@
 
 namespace hsm::shipper {
 
+// Our own unacknowledged XADDs may have landed: a newer stream is then no collision, until a
+// cycle whose checks all reached Redis has seen them; and every MDT read since the last check is
+// folded from its point of agreement at its next check (or at a restart from the checkpoint).
+void Shipper::Impl::note_lost_in_flight() {
+    if (!publisher.take_lost_in_flight()) return;
+    own_writes_unknown = true;
+    for (const auto& [slot, reader] : readers) unsure.insert(slot);
+}
+
 // Before an MDT's read, make sure its committed state describes its stream: a stream written by
 // someone else (failover, a lost or stale cache) is taken over by replaying it, and one that lost
 // entries we had acknowledged (FLUSHDB, a restart without persistence, a stale replica) is
@@ -23,12 +32,7 @@ std::size_t Shipper::Impl::verify_streams() {
     if (options.dry_run) return 0;
     probe_redis();
     kill_stale_publisher();
-    // Our own unacknowledged XADDs may have landed: a newer stream is then no collision, until
-    // a cycle whose checks all reached Redis has seen them.
-    if (publisher.take_lost_in_flight()) {
-        own_writes_unknown = true;
-        for (const auto& [slot, reader] : readers) unsure.insert(slot);
-    }
+    note_lost_in_flight();
     bool all_checked = true;
     std::size_t blocked = 0;
     RedisProblem problem;  // the first failure of this cycle's checks
