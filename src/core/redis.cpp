@@ -1,6 +1,7 @@
 // RedisConnection: hiredis (0.14, Debian 12) behind the shared connect/backoff/AUTH policy.
 #include "redis.hpp"
 
+#include <charconv>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -131,7 +132,8 @@ std::vector<RespCommand> split_resp(std::string_view resp) {
         if (pos >= resp.size() || resp[pos] != kind) return false;
         const auto end = resp.find("\r\n", pos);
         if (end == std::string_view::npos) return false;
-        n = std::stoul(std::string(resp.substr(pos + 1, end - pos - 1)));
+        const auto [ptr, ec] = std::from_chars(resp.data() + pos + 1, resp.data() + end, n);
+        if (ec != std::errc() || ptr != resp.data() + end) return false;
         pos = end + 2;
         return true;
     };
