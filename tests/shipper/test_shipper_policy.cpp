@@ -185,10 +185,8 @@ TEST_CASE("a slowed Redis makes readers wait and the line budget drains back to 
     // back before Redis answers.
     const std::uint32_t n = 3 * hsm::kMaxLinesInFlight;
     f.write_actions(kMdt, lines(n));
-    const auto cfg = sc.config();
-    Shipper shipper(cfg, {});
-    std::string error;
-    REQUIRE(shipper.start(true, error));
+    auto started = sc.start();
+    Shipper& shipper = *started;
     // Writes wait for a second: the publisher's XADDs get no answer, so their lines stay taken.
     redis.command({"CLIENT", "PAUSE", "1000", "WRITE"});
     hsm::shipper::CycleSummary sum;
@@ -214,48 +212,33 @@ TEST_CASE("a slowed Redis makes readers wait and the line budget drains back to 
 
 TEST_CASE("a stream another host wrote is taken over without re-shipping it", "[shipper][policy]") {
     ShipperScene sc;
-    RedisServer& redis = sc.redis;
-    ShipperFixture& f = sc.fx;
-    f.write_actions(kMdt, lines(20));
-    const auto cfg = sc.config();
-    {
-        Shipper first(cfg, {});
-        std::string error;
-        REQUIRE(first.start(true, error));
-        REQUIRE(first.run_cycle().shipped == 20);
-    }
+    sc.fx.write_actions(kMdt, lines(20));
+    REQUIRE(sc.start()->run_cycle().shipped == 20);
     // A second host (no checkpoint of its own) finds the stream: it replays it and ships nothing.
-    std::filesystem::remove(f.cache_path());
-    Shipper second(cfg, {});
-    std::string error;
-    REQUIRE(second.start(true, error));
-    const auto sum = second.run_cycle();
-    CHECK(second.counters().takeovers.load() == 1);
-    CHECK(second.counters().rebuilds.load() == 0);
+    std::filesystem::remove(sc.fx.cache_path());
+    auto second = sc.start();
+    const auto sum = second->run_cycle();
+    CHECK(second->counters().takeovers.load() == 1);
+    CHECK(second->counters().rebuilds.load() == 0);
     CHECK(sum.shipped == 0);
     CHECK(sum.live == 20);
-    CHECK(redis.xlen(f.stream(kMdt)) == 20);
-    second.shutdown();
+    CHECK(sc.redis.xlen(sc.stream(kMdt)) == 20);
+    second->shutdown();
 }
 
 TEST_CASE("a stream that lost our entries is rebuilt, tagged as maintenance", "[shipper][policy]") {
     ShipperScene sc;
-    RedisServer& redis = sc.redis;
-    ShipperFixture& f = sc.fx;
-    f.write_actions(kMdt, lines(10));
-    const auto cfg = sc.config();
-    Shipper shipper(cfg, {});
-    std::string error;
-    REQUIRE(shipper.start(true, error));
-    REQUIRE(shipper.run_cycle().shipped == 10);
-    redis.command({"FLUSHDB"});
-    const auto sum = shipper.run_cycle();
-    CHECK(shipper.counters().rebuilds.load() == 1);
+    sc.fx.write_actions(kMdt, lines(10));
+    auto shipper = sc.start();
+    REQUIRE(shipper->run_cycle().shipped == 10);
+    sc.redis.command({"FLUSHDB"});
+    const auto sum = shipper->run_cycle();
+    CHECK(shipper->counters().rebuilds.load() == 1);
     CHECK(sum.shipped == 10);
-    const auto events = stream_events(redis, f.stream(kMdt));
+    const auto events = stream_events(sc.redis, sc.stream(kMdt));
     REQUIRE(events.size() == 10);
     for (const auto& e : events) CHECK(e.source == "maintenance");
-    shipper.shutdown();
+    shipper->shutdown();
 }
 
 TEST_CASE("two shippers on one stream: the second takeover in a row stands by", "[shipper][policy]") {
@@ -296,11 +279,9 @@ TEST_CASE("a read that breaks off purges nothing; the next whole read ships noth
     RedisServer& redis = sc.redis;
     ShipperFixture& f = sc.fx;
     f.write_actions(kMdt, lines(50));
-    const auto cfg = sc.config();
     ScriptedOpener opener;
-    Shipper shipper(cfg, {}, {.opener = &opener});
-    std::string error;
-    REQUIRE(shipper.start(true, error));
+    auto started = sc.start({.opener = &opener});
+    Shipper& shipper = *started;
     REQUIRE(shipper.run_cycle().shipped == 50);
     CHECK(opener.opens.load() >= 1);
     opener.fail_reads = true;
@@ -321,10 +302,8 @@ TEST_CASE("request_stop from another thread ends run_forever within the idle wai
     ShipperFixture& f = sc.fx;
     f.set("poll_interval", 30.0);  // the stop must not wait for the next cycle
     f.write_actions(kMdt, lines(3));
-    const auto cfg = sc.config();
-    Shipper shipper(cfg, {});
-    std::string error;
-    REQUIRE(shipper.start(true, error));
+    auto started = sc.start();
+    Shipper& shipper = *started;
     std::atomic<bool> returned{false};
     std::thread loop([&] {
         shipper.run_forever();
@@ -344,10 +323,8 @@ TEST_CASE("request_stop from a signal handler on the cycling thread ends run_for
     ShipperFixture& f = sc.fx;
     f.set("poll_interval", 30.0);
     f.write_actions(kMdt, lines(3));
-    const auto cfg = sc.config();
-    Shipper shipper(cfg, {});
-    std::string error;
-    REQUIRE(shipper.start(true, error));
+    auto started = sc.start();
+    Shipper& shipper = *started;
     struct sigaction sa {}, old {};
     sa.sa_handler = stop_on_signal;
     sigemptyset(&sa.sa_mask);
@@ -568,6 +545,7 @@ TEST_CASE("a takeover whose replay loses the connection ships nothing until a re
 
 TEST_CASE("a host standing by takes the stream over once the other writer has gone quiet", "[shipper][policy]") {
     ShipperScene sc;
+    LogCapture log;  // before any shipper thread logs: the sink list is not thread-safe to change
     sc.fx.write_actions(kMdt, lines(5));
     auto cfg_a = sc.config();
     sc.fx.set("cache_path", (sc.fx.root() / "cache" / "b.bin").string());
@@ -587,7 +565,6 @@ TEST_CASE("a host standing by takes the stream over once the other writer has go
     // and, after it stayed the same for a randomised 10 to 20 cycles, takes the stream over.
     a->shutdown();
     a.reset();
-    LogCapture log;
     sc.fx.write_actions(kMdt, lines(7));
     std::uint32_t cycles = 0;
     std::uint64_t shipped = 0;
