@@ -86,7 +86,12 @@ bool replace_regular(const std::filesystem::path& target, const struct stat* old
         (void)!::fchown(fd, old->st_uid, old->st_gid);  // best effort: not permitted is fine
     ok = ok && content(fd, why);
     if (ok && options.on_step) options.on_step("written");
-    if (ok && options.durable && ::fsync(fd) != 0) {
+    const auto failed = [&](std::string_view call) {
+        if (!options.fail_call) return false;
+        if (const int e = options.fail_call(call)) return errno = e, true;
+        return false;
+    };
+    if (ok && options.durable && (failed("fsync") || ::fsync(fd) != 0)) {
         why = failure("cannot fsync", tmp, errno);
         ok = false;
     }
@@ -95,7 +100,7 @@ bool replace_regular(const std::filesystem::path& target, const struct stat* old
         ok = false;
     }
     if (ok && options.on_step) options.on_step("synced");
-    if (ok && ::rename(tmp.c_str(), target.c_str()) != 0) {
+    if (ok && (failed("rename") || ::rename(tmp.c_str(), target.c_str()) != 0)) {
         why = "cannot rename " + tmp + " to " + target.string() + ": " + std::strerror(errno);
         ok = false;
     }

@@ -30,6 +30,10 @@ struct WriteOptions {
     // synced), "synced" (synced and closed, not renamed), "renamed" (directory not synced yet).
     // For crash-consistency tests, which stop the process exactly there; unset otherwise.
     std::function<void(std::string_view step)> on_step;
+    // Test seam, null otherwise: asked before the temp file's "fsync" and the "rename" over the
+    // target; a non-zero errno fails that call with it (EIO from a failing device, a refused
+    // rename), through the same error path as a real failure.
+    std::function<int(std::string_view call)> fail_call;
 };
 
 // Produces the content: writes everything to `fd` (a temp file or the target itself). Returns

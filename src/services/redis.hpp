@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,6 +18,34 @@
 #include "hsm/wire/stream_id.hpp"  // StreamId: every caller of XADD/XRANGE/XTRIM needs it
 
 namespace hsm {
+
+struct RedisEndpoint;
+
+// Test seam (docs/testing.md): sees every command a connection is about to send and may refuse
+// it with an error reply, lose the connection before or after it, or slow its reply, so a daemon's
+// policy is tested against a REAL redis-server with scripted faults in front of it. Null in
+// production (RedisEndpoint::tap): the connection then pays one predictable branch per call, no
+// virtual call. Called on the thread that owns the connection; a tap shared by several
+// connections (the shipper's publisher, GC and coordinator threads) must be thread-safe.
+class RedisTap {
+public:
+    enum class Act {
+        Send,        // sent as it is
+        Refuse,      // not sent; its reply is the error `error` ("OOM command not allowed ...")
+        LoseBefore,  // not sent, nor anything after it; the connection is lost at its reply
+        // Sent, and every command appended before it is executed by Redis; then the connection
+        // is lost before any reply not read yet reaches the caller (XADDs that landed unacknowledged)
+        LoseAfter,
+    };
+    struct Verdict {
+        Act act = Act::Send;
+        std::string error;                     // Refuse: the error reply's text
+        std::chrono::milliseconds delay{0};    // its reply reaches the caller this much later
+    };
+    virtual ~RedisTap() = default;
+    // `argv` of one command (a pipelined RESP batch is split into its commands).
+    virtual Verdict on_command(const RedisEndpoint& endpoint, const std::vector<std::string_view>& argv) = 0;
+};
 
 struct RedisEndpoint {
     std::string host = "127.0.0.1";
@@ -31,6 +60,9 @@ struct RedisEndpoint {
     // with its own FaultLog): the connection then logs nothing, so no "retrying with backoff"
     // line comes from a tool that will not retry, and no failure is logged twice.
     bool quiet = false;
+    // Tests only: scripted faults in front of the real server (RedisTap); must outlive the
+    // connection. Null: none.
+    RedisTap* tap = nullptr;
     // "127.0.0.1:6379" for messages.
     std::string address() const { return host + ":" + std::to_string(port); }
     // The ACL user the connection authenticates as, for messages ("default" when none is set).
@@ -96,6 +128,16 @@ public:
 
 private:
     void fail(RedisProblem problem);
+    // The RedisTap paths (endpoint_.tap set): what each appended command's reply will be.
+    struct Tapped {
+        enum Kind { Real, Error, Lost } kind = Real;
+        std::string error;
+        std::chrono::milliseconds delay{0};
+    };
+    void tapped_append(const std::vector<std::string_view>& argv, std::string_view resp);
+    Reply tapped_read_reply();
+    std::deque<Tapped> tapped_;
+    bool doomed_ = false;  // a LoseAfter is pending: the next read loses the connection
     RedisEndpoint endpoint_;
     redisContext* ctx_ = nullptr;
     std::string error_;

@@ -51,7 +51,7 @@ void maybe_die_at(std::string_view step) {
 // Buffered writer that checksums what it writes; write errors are remembered, not thrown.
 class Writer {
 public:
-    explicit Writer(int fd) : fd_(fd) {
+    Writer(int fd, SaveFaults* faults) : fd_(fd), faults_(faults) {
         XXH3_64bits_reset(&hash_);
         buf_.reserve(kBufferBytes);
     }
@@ -78,6 +78,9 @@ public:
 private:
     static constexpr std::size_t kBufferBytes = 1 << 20;
     void flush() {
+        if (faults_ && ok_) {
+            if (const int e = faults_->fail("write")) errno = e, ok_ = false;
+        }
         std::size_t off = 0;
         // The "partial" kill (checkpoint.hpp): half of the first buffer written, then death, so
         // the temp file is torn even when the whole state fits in one buffer.
@@ -100,6 +103,7 @@ private:
     }
     bool partial_pending_ = kill_step() == "partial";
     int fd_;
+    SaveFaults* faults_;
     bool ok_ = true;
     std::string buf_;
     XXH3_state_t hash_;
@@ -128,9 +132,9 @@ private:
     std::size_t pos_ = 0;
 };
 
-bool serialize(const StateTable& state, int fd) {
+bool serialize(const StateTable& state, int fd, SaveFaults* faults) {
     maybe_die_at("begin");
-    Writer w(fd);
+    Writer w(fd, faults);
     w.bytes(kMagic, sizeof kMagic);
     w.put(kVersion);
     w.put<std::uint32_t>(static_cast<std::uint32_t>(state.slots()));
@@ -237,7 +241,8 @@ std::string foreign_checkpoint(const std::filesystem::path& path) {
     return "not a hsm-action-shipper checkpoint";
 }
 
-bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why) {
+bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why,
+                     SaveFaults* faults) {
     // Refused before anything is written: rolling back to the Python version must find its cache.
     if (const std::string foreign = foreign_checkpoint(path); !foreign.empty()) {
         why = path.string() + " is " + foreign + "; not overwriting it";
@@ -248,10 +253,11 @@ bool save_checkpoint(const StateTable& state, const std::filesystem::path& path,
     options.durable = true;
     options.create_parents = true;
     if (!kill_step().empty()) options.on_step = maybe_die_at;
+    if (faults) options.fail_call = [faults](std::string_view call) { return faults->fail(call); };
     return files::write_file(
         path,
         [&](int fd, std::string& w) {
-            if (serialize(state, fd)) return true;
+            if (serialize(state, fd, faults)) return true;
             w = "cannot write the checkpoint beside " + path.string() + ": " + std::strerror(errno);
             return false;
         },

@@ -10,16 +10,30 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "core/state.hpp"
 
 namespace hsm::shipper {
 
+// Test seam: a save's file-system calls failed on purpose, so a test shows what the daemon does
+// when the disk is full or failing. fail(call) is asked before each "write" (one per 1 MiB
+// buffer), the temp file's "fsync" and the "rename" over the target; a non-zero errno fails that
+// call with it (ENOSPC, EIO, EACCES...), through the same error path as a real failure. Called
+// on the thread that saves (the shipper's coordinator); must outlive the Shipper it is given to.
+class SaveFaults {
+public:
+    virtual ~SaveFaults() = default;
+    virtual int fail(std::string_view call) = 0;
+};
+
 // Writes the snapshot. Atomic for a regular file (unique temp file, fsync, rename, fsync of the
 // directory; services/file_output.hpp), follows symlinks, and refuses (false, `why`) to replace a
 // file foreign_checkpoint() flags. Costs one sequential write of ~70 bytes per live record and
 // no memory proportional to the state (1 MiB buffer). Thread-safe for distinct states.
-bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why);
+// `faults`: null (the real calls only) except in tests.
+bool save_checkpoint(const StateTable& state, const std::filesystem::path& path, std::string& why,
+                     SaveFaults* faults = nullptr);
 // Reads a snapshot (format 1, the only one so far, the same as 0.4.0's) into `state`. False,
 // with `why`, for a missing, truncated, corrupt or foreign-version file, leaving `state` as it was.
 bool load_checkpoint(StateTable& state, const std::filesystem::path& path, std::string& why);

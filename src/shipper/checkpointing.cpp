@@ -5,7 +5,9 @@
 // (compaction_bound). Between snapshots the stream is the journal.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -17,18 +19,22 @@ namespace hsm::shipper {
 // (or acknowledged by Redis and not yet committed) since the snapshot; while running, XADDs of
 // ours that landed after their connection failed, or another writer. When the stream provably
 // still holds every entry after that point, folding just those entries gives the stream's live
-// set, as a full replay would, at the cost of the tail alone (docs/checkpoint.md). Returns false
-// when it cannot (then the caller takes the stream over with a full replay).
-bool Shipper::Impl::catch_up(std::uint32_t slot) {
+// set, as a full replay would, at the cost of the tail alone (docs/checkpoint.md). `from` is that
+// point: the state's newest entry, or, after XADDs were lost in flight, the last point where
+// stream and state agreed (verify_streams: later acknowledged XADDs can hide landed ones behind
+// them). Returns false when it cannot (then the caller takes the stream over with a full replay).
+bool Shipper::Impl::catch_up(std::uint32_t slot, StreamId from) {
     MdtState& mdt = state.at(slot);
     apply_gc_findings(true);  // no compaction may run under the check and the replay
     std::string why;
-    if (!gc::tail_intact(admin, key_of(slot), mdt.newest_written, why)) {
-        spdlog::info("{}: cannot replay only the entries after {}: {}", mdt.name(), mdt.newest_written.str(), why);
+    if (!gc::tail_intact(admin, key_of(slot), from, why)) {
+        spdlog::info("{}: cannot replay only the entries after {}: {}", mdt.name(), from.str(), why);
         return false;
     }
     const auto t0 = Clock::now();
-    const gc::TailResult tail = gc::replay_tail(admin, key_of(slot), mdt, mdt.newest_written, publisher_host);
+    // Entries already committed may be folded again (from < newest_written): harmless, each
+    // record ends as the stream's newest entry of it says.
+    const gc::TailResult tail = gc::replay_tail(admin, key_of(slot), mdt, from, publisher_host);
     if (!tail.ok) {
         redis_log.failed(tail.problem, !options.one_shot);
         // `mdt` holds part of the tail: not diffed against until a replay completes (the full
@@ -40,8 +46,8 @@ bool Shipper::Impl::catch_up(std::uint32_t slot) {
     mdt.stream_verified = true;
     replayed += tail.entries;
     diff.differ().dirty = true;
-    spdlog::info("{}: caught up with the stream: {} entries after the checkpoint ({} from other writers) in {:.3f} s",
-                 mdt.name(), tail.entries, tail.foreign,
+    spdlog::info("{}: caught up with the stream: {} entries after {} ({} from other writers) in {:.3f} s",
+                 mdt.name(), tail.entries, from.str(), tail.foreign,
                  std::chrono::duration<double>(Clock::now() - t0).count());
     if (tail.foreign > 0) {  // someone else wrote it: a takeover, as far as collisions go
         counters.takeovers.fetch_add(1, std::memory_order_relaxed);
@@ -75,21 +81,38 @@ bool Shipper::Impl::checkpoint(bool force) {
     if (!force && !snapshot_policy.due(have_snapshot, now_changes - changes_at_snapshot, state.total_records()) &&
         !(compaction_next && snapshot_policy.before_compaction(state.total_records())))
         return true;
+    // An MDT whose XADDs may have landed unacknowledged is stamped with its last point of
+    // agreement, not its newest entry: a restart then folds the stream from there (an empty stamp:
+    // replays it in full), as the next check would have (ownership.cpp). Folding committed
+    // entries again is harmless.
+    note_lost_in_flight();
+    std::map<std::uint32_t, StreamId> newest;  // the real newest entries, put back after the save
+    for (const std::uint32_t slot : unsure)
+        if (const auto mark = agreed.find(slot); mark != agreed.end())
+            newest[slot] = std::exchange(state.at(slot).newest_written, mark->second);
     std::string why;
     const auto t0 = Clock::now();
-    if (!save_checkpoint(state, config.cache_path, why)) {
-        spdlog::error("cannot write checkpoint {}: {}", config.cache_path, why);
+    const bool saved = save_checkpoint(state, config.cache_path, why, injected.checkpoint);
+    for (std::uint32_t slot = 0; slot < state.slots(); ++slot) snapshot_stamp[slot] = state.at(slot).newest_written;
+    for (const auto& [slot, id] : newest) state.at(slot).newest_written = id;
+    if (!saved) {
+        // Once per outage (a full disk fails every cycle's try): the rest at debug level.
+        spdlog::log(checkpoint_failures++ ? spdlog::level::debug : spdlog::level::err,
+                    "cannot write checkpoint {}: {}; the previous one stays as it was, shipping goes on and "
+                    "every cycle tries again",
+                    config.cache_path, why);
         // The old snapshot may be far behind: compaction is no longer held back for it (a
         // restart then replays in full), and every cycle tries again.
         have_snapshot = false;
         snapshot_stamp.clear();
         return false;
     }
+    if (checkpoint_failures)
+        spdlog::info("checkpoint {} written again after {} failed attempts", config.cache_path,
+                     std::exchange(checkpoint_failures, 0));
     diff.differ().dirty = false;
     have_snapshot = true;
     changes_at_snapshot = now_changes;
-    snapshot_stamp.clear();
-    for (std::uint32_t slot = 0; slot < state.slots(); ++slot) snapshot_stamp[slot] = state.at(slot).newest_written;
     spdlog::debug("checkpoint: snapshot of {} live records written in {:.3f} s", state.total_records(),
                   std::chrono::duration<double>(Clock::now() - t0).count());
     return true;

@@ -36,6 +36,8 @@ void Shipper::Impl::update_mdts(const std::vector<ingest::MdtFile>& files) {
         spdlog::warn("{}: {} vanished (failover?); dropping its local state, shipping no PURGED",
                      state.at(slot).name(), reader->file().path.string());
         state.drop(slot);
+        agreed.erase(slot);  // its next agreement is with the state it will then have
+        unsure.erase(slot);
         standby.erase(slot);  // when it comes back, its takeover is a failover, not a collision
         diff.differ().dirty = true;
     }

@@ -80,19 +80,19 @@ constexpr std::uint32_t kStandbyWarnEveryCycles = 1000;
 using namespace detail;
 
 struct Shipper::Impl {
-    // `opener` (may be null: the real files) supplies the MDT files' bytes; it must outlive the
-    // Shipper. Tests pass scripted sources (ingest/byte_source.hpp).
-    Impl(const ShipperSettings& cfg, RunOptions opts, ingest::SourceOpener* opener_override)
-        : config(cfg), options(opts),
+    // `injected` (shipper.hpp): scripted parts in front of the real ones, tests only.
+    Impl(const ShipperSettings& cfg, RunOptions opts, Injected inject)
+        : config(cfg), options(opts), injected(inject),
           diff(state, counters, inbox, events, reports, &buffers),
-          publisher(publisher_options(cfg, opts), events, inbox, counters),
-          gc(endpoint(cfg), gc_options(cfg), gc_jobs, gc_findings, counters, opts.one_shot),
-          admin(quiet(endpoint(cfg))), redis_log("MDT stream checks on redis " + admin.endpoint().address()),
-          opener(opener_override ? *opener_override : file_opener) {}
+          publisher(publisher_options(cfg, opts, inject.redis), events, inbox, counters),
+          gc(endpoint(cfg, inject.redis), gc_options(cfg), gc_jobs, gc_findings, counters, opts.one_shot),
+          admin(quiet(endpoint(cfg, inject.redis))), redis_log("MDT stream checks on redis " + admin.endpoint().address()),
+          opener(inject.opener ? *inject.opener : file_opener) {}
 
     // Each thread that talks to Redis (publisher, GC, coordinator) has its own connection to this.
-    static RedisEndpoint endpoint(const ShipperSettings& cfg) {
+    static RedisEndpoint endpoint(const ShipperSettings& cfg, RedisTap* tap) {
         RedisEndpoint ep;
+        ep.tap = tap;
         ep.host = cfg.redis.host;
         ep.port = cfg.redis.port;
         ep.db = cfg.redis.db;
@@ -124,10 +124,10 @@ struct Shipper::Impl {
         return name;
     }
 
-    static publish::PublisherOptions publisher_options(const ShipperSettings& cfg, RunOptions opts) {
+    static publish::PublisherOptions publisher_options(const ShipperSettings& cfg, RunOptions opts, RedisTap* tap) {
         publish::PublisherOptions p;
         p.host = host_name();
-        p.endpoint = endpoint(cfg);
+        p.endpoint = endpoint(cfg, tap);
         // A one-shot run reports what failed at its end; it does not promise retries it won't make.
         p.endpoint.quiet = opts.one_shot;
         p.prefix = cfg.redis.stream_prefix;
@@ -137,6 +137,7 @@ struct Shipper::Impl {
 
     const ShipperSettings config;  // built once from the loaded Config
     const RunOptions options;
+    const Injected injected;
     const std::string publisher_host = host_name();
     StateTable state;
     PipelineCounters counters;
@@ -190,6 +191,9 @@ struct Shipper::Impl {
     // it is said once, then no checkpoint is written (takeover replays the streams after a
     // restart, so only start-up time is lost).
     bool checkpoint_refused = false;
+    // Failed snapshot saves since the last one that worked (a full or failing disk): the first is
+    // logged, the rest of the outage only at debug level, the recovery with the count.
+    std::uint64_t checkpoint_failures = 0;
     // The snapshot on disk (docs/checkpoint.md): whether there is one for the current state, the
     // count of committed events (plus replayed entries) when it was written, and its stamp per
     // MDT slot, which compaction never deletes past so a restart can replay the stream from it.
@@ -204,7 +208,18 @@ struct Shipper::Impl {
                counters.events_purged.load(std::memory_order_relaxed) + replayed;
     }
     StreamId compaction_bound(std::uint32_t slot) const;
-    bool catch_up(std::uint32_t slot);
+    // Folds the stream's entries after `from` (not empty: the state's newest entry, or an older
+    // point of agreement) into the state.
+    bool catch_up(std::uint32_t slot, StreamId from);
+    // Per MDT, the state's newest entry at the last check that found stream and state in
+    // agreement; and the MDTs whose XADDs since then may have landed unacknowledged (the
+    // publisher lost a connection with XADDs in flight). Those are folded in from the agreed
+    // point at their next check (verify_streams), whatever the newest entry says: a reconnect
+    // within the same cycle may have acknowledged later XADDs, which hides the lost ones.
+    std::map<std::uint32_t, StreamId> agreed;
+    std::set<std::uint32_t> unsure;
+    // Takes the publisher's "lost with XADDs in flight" into own_writes_unknown and `unsure`.
+    void note_lost_in_flight();
     // MDTs not read this cycle: their stream could not be checked (Redis unreachable: a check
     // that fails says nothing about what XADDs sent before it will still land, so shipping on
     // the last verdict could duplicate them), or this host stands by for them (see Standby).

@@ -17,8 +17,8 @@
 namespace hsm::shipper {
 
 
-Shipper::Shipper(const config::Config& config, RunOptions options, ingest::SourceOpener* opener)
-    : impl_(std::make_unique<Impl>(ShipperSettings::from(config), options, opener)) {}
+Shipper::Shipper(const config::Config& config, RunOptions options, Injected injected)
+    : impl_(std::make_unique<Impl>(ShipperSettings::from(config), options, injected)) {}
 
 Shipper::~Shipper() { shutdown(); }
 
@@ -56,7 +56,7 @@ bool Shipper::start(bool require_redis, std::string& error) {
     }
     if (!s.options.dry_run) s.admin.connect();  // failures are retried with backoff per cycle
     if (!s.options.dry_run && !s.options.one_shot)
-        s.heartbeat.emplace(Impl::quiet(Impl::endpoint(s.config)), s.config.redis.shipper_prefix, s.publisher_host,
+        s.heartbeat.emplace(Impl::quiet(Impl::endpoint(s.config, s.injected.redis)), s.config.redis.shipper_prefix, s.publisher_host,
                             s.config.poll_interval);
     s.diff.start();
     s.publisher.start();

@@ -13,6 +13,15 @@
 
 namespace hsm::shipper {
 
+// Our own unacknowledged XADDs may have landed: a newer stream is then no collision, until a
+// cycle whose checks all reached Redis has seen them; and every MDT read since the last check is
+// folded from its point of agreement at its next check (or at a restart from the checkpoint).
+void Shipper::Impl::note_lost_in_flight() {
+    if (!publisher.take_lost_in_flight()) return;
+    own_writes_unknown = true;
+    for (const auto& [slot, reader] : readers) unsure.insert(slot);
+}
+
 // Before an MDT's read, make sure its committed state describes its stream: a stream written by
 // someone else (failover, a lost or stale cache) is taken over by replaying it, and one that lost
 // entries we had acknowledged (FLUSHDB, a restart without persistence, a stale replica) is
@@ -23,9 +32,7 @@ std::size_t Shipper::Impl::verify_streams() {
     if (options.dry_run) return 0;
     probe_redis();
     kill_stale_publisher();
-    // Our own unacknowledged XADDs may have landed: a newer stream is then no collision, until
-    // a cycle whose checks all reached Redis has seen them.
-    own_writes_unknown |= publisher.take_lost_in_flight();
+    note_lost_in_flight();
     bool all_checked = true;
     std::size_t blocked = 0;
     RedisProblem problem;  // the first failure of this cycle's checks
@@ -41,6 +48,23 @@ std::size_t Shipper::Impl::verify_streams() {
         // fails on its first command; one fresh attempt now, not a cycle later.
         if (check.verdict == gc::StreamVerdict::Unreachable && was_connected && probe_redis())
             check = gc::check_stream(admin, key_of(slot), mdt);
+        // XADDs whose replies were lost may have landed; if the publisher reconnected and got
+        // later XADDs acknowledged, the stream's newest entry is ours and the check finds it
+        // consistent, yet the landed ones were never committed and the diff would ship them
+        // again. Fold everything after the last point of agreement (or replay in full).
+        const auto mark = agreed.find(slot);
+        if (unsure.count(slot) && mark != agreed.end() &&
+            (check.verdict == gc::StreamVerdict::Consistent || check.verdict == gc::StreamVerdict::ForeignWrites)) {
+            // An empty mark: the stream was new at the last agreement, so any entry may be one of
+            // those; replayed in full (as it is when the entries after the mark are gone).
+            if (mark->second.empty() || !catch_up(slot, mark->second)) {
+                spdlog::info("{}: taking over the stream (XADDs lost in flight): replaying its live set", mdt.name());
+                reseed_from_stream(slot, false);
+            }
+            if (mdt.stream_verified) agreed[slot] = mdt.newest_written, unsure.erase(slot);
+            blocked += !mdt.stream_verified;
+            continue;
+        }
         switch (check.verdict) {
             case gc::StreamVerdict::Consistent:
                 mdt.stream_verified = true;
@@ -65,7 +89,7 @@ std::size_t Shipper::Impl::verify_streams() {
                 }
                 // The usual case after a restart: the stream goes on past our snapshot's stamp
                 // (catch_up, checkpointing.cpp).
-                if (check.verdict == gc::StreamVerdict::ForeignWrites && catch_up(slot)) break;
+                if (check.verdict == gc::StreamVerdict::ForeignWrites && catch_up(slot, mdt.newest_written)) break;
                 spdlog::info("{}: taking over the stream ({}): replaying its live set", mdt.name(), check.detail);
                 if (reseed_from_stream(slot, false)) {
                     counters.takeovers.fetch_add(1, std::memory_order_relaxed);
@@ -79,6 +103,7 @@ std::size_t Shipper::Impl::verify_streams() {
                 if (reseed_from_stream(slot, true)) counters.rebuilds.fetch_add(1, std::memory_order_relaxed);
                 break;
         }
+        if (mdt.stream_verified && !unchecked.count(slot)) agreed[slot] = mdt.newest_written, unsure.erase(slot);
         blocked += !mdt.stream_verified || unchecked.count(slot);
     }
     // An MDT whose stream cannot be checked is not shipped until it can (see read_all).

@@ -19,12 +19,30 @@
 #include "core/state.hpp"
 #include "shipper/settings.hpp"
 
+namespace hsm {
+class RedisTap;
+}
 namespace hsm::ingest {
 class SourceOpener;
 }
 
 namespace hsm::shipper {
 
+class SaveFaults;
+
+// The parts a test puts in front of the real ones, so the coordinator's policy (takeover,
+// reconcile, checkpoint failures) is tested in-process with scripted inputs. Each null means the
+// real part alone; each must outlive the Shipper. Production passes none.
+struct Injected {
+    // Supplies the bytes of the MDT files discovered through mdt_watch_glob (null: open(2)).
+    ingest::SourceOpener* opener = nullptr;
+    // Sees every command of every connection the shipper opens (publisher, GC, coordinator,
+    // heartbeat) before the real redis-server does, and may refuse it, lose the connection
+    // around it or delay it (core/redis.hpp). Called from those threads: must be thread-safe.
+    RedisTap* redis = nullptr;
+    // Fails a checkpoint save's write, fsync or rename on purpose (checkpoint.hpp).
+    SaveFaults* checkpoint = nullptr;
+};
 
 struct RunOptions {
     bool dry_run = false;  // print events as JSON lines; no Redis, no cache writes
@@ -51,11 +69,10 @@ struct CycleSummary {
 
 class Shipper {
 public:
-    // `opener` (null: the real files, opened with open(2)) supplies the bytes of the MDT files
-    // discovered through mdt_watch_glob; tests pass scripted sources. It must outlive the Shipper.
-    // Redis is the one the config names (tests start a private redis-server).
+    // Redis is the one the config names (tests start a private redis-server); `injected` puts
+    // scripted parts in front of the real ones (tests only).
     // Single-threaded use: every method but request_stop() and counters() on one thread.
-    Shipper(const config::Config& config, RunOptions options, ingest::SourceOpener* opener = nullptr);
+    Shipper(const config::Config& config, RunOptions options, Injected injected = {});
     ~Shipper();
     Shipper(const Shipper&) = delete;
     Shipper& operator=(const Shipper&) = delete;
