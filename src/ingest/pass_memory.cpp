@@ -15,11 +15,19 @@ void PassMemory::begin_pass() {
     inserted_.clear();
 }
 
+void PassMemory::resize(std::size_t n) {
+    const std::size_t blocks = (n + kBlockEntries - 1) >> kBlockShift;
+    while (blocks_.size() < blocks) blocks_.push_back(std::make_unique<Entry[]>(kBlockEntries));
+    blocks_.resize(blocks);  // frees the blocks past the end
+    size_ = n;
+}
+
 bool PassMemory::recall(std::uint64_t hash, RecordKey& key) {
-    const std::size_t end = std::min(entries_.size(), next_ + kLookahead + 1);
+    const std::size_t end = std::min(size_, next_ + kLookahead + 1);
     for (std::size_t i = next_; i < end; ++i) {
-        if (entries_[i].hash != hash) continue;
-        key = RecordKey::unpack(entries_[i].key);
+        const Entry& e = at(i);
+        if (e.hash != hash) continue;
+        key = RecordKey::unpack(e.key);
         next_ = i + 1;
         return true;
     }
@@ -29,16 +37,18 @@ bool PassMemory::recall(std::uint64_t hash, RecordKey& key) {
 void PassMemory::remember(std::uint64_t hash, RecordKey key) {
     const Entry e{hash, key.packed()};
     if (written_ < next_) {
-        entries_[written_++] = e;
-    } else if (next_ == entries_.size()) {
+        at(written_++) = e;
+    } else if (next_ == size_) {
         // Past the previous pass's end (a new line, or the first pass): append.
-        entries_.push_back(e);
+        if ((size_ & (kBlockEntries - 1)) == 0 && (size_ >> kBlockShift) == blocks_.size())
+            blocks_.push_back(std::make_unique<Entry[]>(kBlockEntries));
+        at(size_++) = e;
         next_ = ++written_;
     } else if (inserted_.size() < kMaxInserted) {
         inserted_.push_back({written_, e});
     } else {
         // Too many lines unlike the previous pass: overwrite it from here on instead.
-        entries_[written_++] = e;
+        at(written_++) = e;
         next_ = written_;
     }
 }
@@ -47,18 +57,16 @@ void PassMemory::end_pass() {
     // Keep this pass's own entries, then merge the set-aside ones in from the back.
     const std::size_t k = inserted_.size();
     const std::size_t total = written_ + k;
-    if (total > entries_.size()) entries_.resize(total);
+    if (total > size_) resize(total);
     std::size_t out = total, in = written_, n = k;
     while (n > 0) {
         const Inserted& ins = inserted_[n - 1];
-        while (in > ins.before) entries_[--out] = entries_[--in];
-        entries_[--out] = ins.entry;
+        while (in > ins.before) at(--out) = at(--in);
+        at(--out) = ins.entry;
         --n;
     }
-    entries_.resize(total);
+    resize(total);  // what the file no longer has is forgotten, its blocks freed
     inserted_.clear();
-    if (entries_.capacity() > 2 * entries_.size() + 1024) entries_.shrink_to_fit();
-    if (inserted_.capacity() > kMaxInserted) inserted_.shrink_to_fit();
     next_ = written_ = 0;
 }
 

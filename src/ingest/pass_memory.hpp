@@ -12,12 +12,13 @@
 // the same line: the order only decides how often it hits, never what a line means.
 //
 // Used by one reader on one thread at a time; no allocation per line once it has grown to the
-// file's size (a line inserted before unconsumed entries goes to a small side list, merged in at
-// the end of the pass).
+// file's size (one 64 KiB block per 4,096 lines; a line inserted before unconsumed entries goes to
+// a small side list, merged in at the end of the pass).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/event.hpp"
@@ -36,8 +37,8 @@ public:
     // Ends the pass (complete or not): what was remembered during it becomes the previous pass.
     void end_pass();
 
-    std::size_t size() const { return entries_.size(); }
-    std::size_t capacity_bytes() const { return entries_.capacity() * sizeof(Entry); }
+    std::size_t size() const { return size_; }
+    std::size_t capacity_bytes() const { return blocks_.size() * kBlockEntries * sizeof(Entry); }
 
     // How far past the expected line a match is looked for (a run of removed lines longer than
     // this costs a parse per line for the rest of the pass, and is back in step the next one).
@@ -52,10 +53,19 @@ private:
         std::uint64_t key;  // RecordKey::packed()
     };
     struct Inserted {
-        std::size_t before;  // index in the pass's own order (entries_[0, written_)) it precedes
+        std::size_t before;  // index in the pass's own order ([0, written_)) it precedes
         Entry entry;
     };
-    std::vector<Entry> entries_;    // [0, written_): this pass so far; [next_, size): previous pass
+    // Entries in blocks of fixed size, so growing never copies what is there nor holds two
+    // copies at once (a vector doubling through 1,000,000 entries would briefly hold 24 MB, at
+    // the very moment the first load peaks). [0, written_): this pass so far; [next_, size_):
+    // the previous pass.
+    static constexpr std::size_t kBlockShift = 12;
+    static constexpr std::size_t kBlockEntries = std::size_t{1} << kBlockShift;  // 64 KiB a block
+    Entry& at(std::size_t i) { return blocks_[i >> kBlockShift][i & (kBlockEntries - 1)]; }
+    void resize(std::size_t n);
+    std::vector<std::unique_ptr<Entry[]>> blocks_;
+    std::size_t size_ = 0;
     std::vector<Inserted> inserted_;
     std::size_t next_ = 0;     // the previous pass's entry the next line is expected to match
     std::size_t written_ = 0;  // entries of this pass stored in place (always <= next_)
