@@ -1,5 +1,6 @@
 // The ingest stage: find the MDTs on this host and read each one's hsm/actions file into batches
-// of parsed, fingerprinted lines for the diff stage. It never sees the committed state.
+// of fingerprinted lines for the diff stage, parsed unless the reader's previous pass had them
+// (pass_memory.hpp). It never sees the committed state.
 #pragma once
 
 #include <atomic>

@@ -1,5 +1,5 @@
 // MdtReader: sequential reads into 1 MiB buffers that become batches as they are, so a line is
-// parsed in place and never copied; only a line cut by the buffer end moves to the next buffer.
+// fingerprinted (and, when the previous pass did not have it, parsed) in place and never copied; only a line cut by the buffer end moves to the next buffer.
 // A buffer is allocated only when the previous one is handed over with lines (and then taken from
 // the pool when the diff thread has returned one): a read that completes no line (a short read
 // from a slow or remote file system, one byte at a time at worst) keeps its buffer, so the cost of
