@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -42,7 +43,14 @@ struct LineRef {
     std::uint16_t fid_off = 0, fid_len = 0;  // relative to the line
     std::uint16_t action_off = 0, action_len = 0;
     std::uint16_t status_off = 0, status_len = 0;
+    // False when the reader recognised the line from its previous pass and skipped the parse: key
+    // and hash are set, the three fields are not until ReadBatch::locate_fields fills them.
+    bool fields_located = true;
 };
+
+// Fills fid/action/status of `ref` from its line (`line` is the line's text); false when the line
+// does not parse (only possible if a fingerprint collided). Supplied by the reader.
+using FieldLocator = bool (*)(std::string_view line, LineRef& ref);
 
 // What a reader sends the diff thread: batches of parsed lines, then exactly one final batch
 // per pass with the outcome of the read.
@@ -53,6 +61,7 @@ struct ReadBatch {
     std::int64_t observed_at = 0;   // Unix seconds of the cycle start: the events' timestamp
     std::string text;               // the read buffer the lines point into
     std::vector<LineRef> lines;
+    FieldLocator locate_fields = nullptr;  // for lines with fields_located false
     bool final = false;
     // Final batch only:
     bool complete = false;          // whole file read to EOF without error

@@ -76,7 +76,18 @@ std::size_t Differ::compare(const ReadBatch& batch, const EventSink& emit) {
             ++unchanged;
             continue;
         }
-        Event e = make_event(classify(committed, in_flight != nullptr, line.hash), batch, line);
+        // A line the reader recognised from its previous pass comes without its fields: locate
+        // them now that an event needs them (rare: a re-ship, or a change not committed yet).
+        LineRef located = line;
+        if (!located.fields_located &&
+            !(batch.locate_fields &&
+              batch.locate_fields(std::string_view(batch.text).substr(line.offset, line.length), located))) {
+            // Only a fingerprint collision gets here; the diff trusts fingerprints anyway.
+            counters_.bad_lines.fetch_add(1, std::memory_order_relaxed);
+            ++unchanged;
+            continue;
+        }
+        Event e = make_event(classify(committed, in_flight != nullptr, line.hash), batch, located);
         if (mdt.repairing) e.flags |= kFromMaintenance;
         if (committed) e.first_seen = committed->first_seen;
         if (committed && committed->hash == line.hash) {

@@ -1,5 +1,6 @@
 // The ingest stage: find the MDTs on this host and read each one's hsm/actions file into batches
-// of parsed, fingerprinted lines for the diff stage. It never sees the committed state.
+// of fingerprinted lines for the diff stage, parsed unless the reader's previous pass had them
+// (pass_memory.hpp). It never sees the committed state.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include "core/pipeline.hpp"
 #include "ingest/byte_source.hpp"
 #include "ingest/line_parser.hpp"
+#include "ingest/pass_memory.hpp"
 
 namespace hsm::ingest {
 
@@ -39,8 +41,10 @@ public:
     // `pool` (may be null) supplies recycled read buffers; it must outlive the reader.
     MdtReader(MdtFile file, std::uint32_t mdt_slot, SourceOpener& opener, BufferPool* pool = nullptr);
 
-    // One pass: open, read sequentially to EOF through one descriptor, parse and fingerprint every
-    // line, hand batches to `sink`, end with a final batch. Bad lines are counted and logged
+    // One pass: open, read sequentially to EOF through one descriptor, fingerprint every line and
+    // parse those the previous pass did not have (pass_memory.hpp; the others reach the diff with
+    // fields_located false and ReadBatch::locate_fields set), hand batches to `sink`, end with a
+    // final batch. Bad lines are counted and logged
     // (rate-limited, with file and line number), never fatal. A last line without its newline is
     // a torn read: the pass is reported incomplete.
     void read_pass(const PassRequest& request, const BatchSink& sink);
@@ -57,6 +61,7 @@ private:
     std::uint32_t slot_;
     SourceOpener& opener_;
     BufferPool* pool_;
+    PassMemory memory_;  // the previous pass's lines, to skip parsing unchanged ones
 };
 
 }  // namespace hsm::ingest

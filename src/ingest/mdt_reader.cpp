@@ -1,5 +1,5 @@
 // MdtReader: sequential reads into 1 MiB buffers that become batches as they are, so a line is
-// parsed in place and never copied; only a line cut by the buffer end moves to the next buffer.
+// fingerprinted (and, when the previous pass did not have it, parsed) in place and never copied; only a line cut by the buffer end moves to the next buffer.
 // A buffer is allocated only when the previous one is handed over with lines (and then taken from
 // the pool when the diff thread has returned one): a read that completes no line (a short read
 // from a slow or remote file system, one byte at a time at worst) keeps its buffer, so the cost of
@@ -55,31 +55,54 @@ void MdtReader::report_bad_line(PassState& ps, std::string_view why) {
                      file_.path.string());
 }
 
-void MdtReader::process_line(PassState& ps, std::size_t begin, std::size_t end) {
-    ++ps.line_no;
-    const std::string_view line(ps.batch.text.data() + begin, end - begin);
-    if (line.empty()) return;
-    ParsedLine parsed;
-    const ParseError err = parse_line(line, parsed);
-    if (err != ParseError::None) {
-        report_bad_line(ps, parse_error_name(err));
-        return;
-    }
-    ++ps.lines;
+namespace {
+// The offsets of a parsed line's fields, relative to the line.
+void set_fields(LineRef& ref, std::string_view line, const ParsedLine& parsed) {
     const auto rel = [&](std::string_view field) {
         return static_cast<std::uint16_t>(field.data() - line.data());
     };
-    LineRef ref;
-    ref.key = parsed.key;
-    ref.hash = fingerprint(line);
-    ref.offset = static_cast<std::uint32_t>(begin);
-    ref.length = static_cast<std::uint32_t>(line.size());
     ref.fid_off = rel(parsed.fid);
     ref.fid_len = static_cast<std::uint16_t>(parsed.fid.size());
     ref.action_off = rel(parsed.action);
     ref.action_len = static_cast<std::uint16_t>(parsed.action.size());
     ref.status_off = rel(parsed.status);
     ref.status_len = static_cast<std::uint16_t>(parsed.status.size());
+    ref.fields_located = true;
+}
+
+// ReadBatch::locate_fields for lines recalled from the previous pass (see pass_memory.hpp).
+bool locate_fields(std::string_view line, LineRef& ref) {
+    ParsedLine parsed;
+    if (parse_line(line, parsed) != ParseError::None || parsed.key != ref.key) return false;
+    set_fields(ref, line, parsed);
+    return true;
+}
+}  // namespace
+
+void MdtReader::process_line(PassState& ps, std::size_t begin, std::size_t end) {
+    ++ps.line_no;
+    const std::string_view line(ps.batch.text.data() + begin, end - begin);
+    if (line.empty()) return;
+    LineRef ref;
+    ref.hash = fingerprint(line);
+    ref.offset = static_cast<std::uint32_t>(begin);
+    ref.length = static_cast<std::uint32_t>(line.size());
+    // A line the previous pass had, byte for byte (same fingerprint), has the same key and
+    // fields: no parse. An over-long line never got into the memory, so none is recalled.
+    if (memory_.recall(ref.hash, ref.key)) {
+        ref.fields_located = false;
+    } else {
+        ParsedLine parsed;
+        const ParseError err = parse_line(line, parsed);
+        if (err != ParseError::None) {
+            report_bad_line(ps, parse_error_name(err));
+            return;
+        }
+        ref.key = parsed.key;
+        set_fields(ref, line, parsed);
+    }
+    memory_.remember(ref.hash, ref.key);
+    ++ps.lines;
     ps.batch.lines.push_back(ref);
 }
 
@@ -117,6 +140,9 @@ void MdtReader::scan_buffer(PassState& ps, std::size_t end, bool at_eof) {
         next.cycle = ps.batch.cycle;
         next.pass = ps.batch.pass;
         next.observed_at = ps.batch.observed_at;
+        next.locate_fields = &locate_fields;
+        // About as many lines as this one: no regrowth of the line array per batch.
+        next.lines.reserve(ps.batch.lines.size() + ps.batch.lines.size() / 8);
         if (keep) {
             if (pool_) pool_->try_dequeue(next.text);
             // A pooled buffer keeps the size it was handed over with: growing it zero-fills only
@@ -138,6 +164,9 @@ void MdtReader::read_pass(const PassRequest& request, const BatchSink& sink) {
     ps.batch.cycle = request.cycle;
     ps.batch.pass = request.pass;
     ps.batch.observed_at = request.observed_at;
+    ps.batch.locate_fields = &locate_fields;
+    ps.batch.lines.reserve(kReadBufferBytes / 256);
+    memory_.begin_pass();
     std::string error;
     bool complete = false;
     auto source = opener_.open(file_.path, error);
@@ -166,6 +195,8 @@ void MdtReader::read_pass(const PassRequest& request, const BatchSink& sink) {
     }
     if (!error.empty() && !complete)
         spdlog::warn("{}: read {} incomplete: {}", file_.path.string(), request.pass, error);
+    // Before the final batch: once it is sent, the next pass may start on another thread.
+    memory_.end_pass();
     ps.batch.text.clear();
     ps.batch.lines.clear();
     ps.batch.final = true;

@@ -499,3 +499,58 @@ TEST_CASE("diff: a new record acknowledged during the confirming re-read is not 
     REQUIRE(purged.size() == 1u);          // z only: x was printed by both passes
     CHECK(purged[0].key == RecordKey{1, 1});
 }
+
+// A line the reader recognised from its previous pass arrives without its fields
+// (ingest/pass_memory.hpp): the diff locates them through the batch only when it builds an event,
+// and a line they cannot be located in (a fingerprint collision) is counted bad, never shipped
+// with empty fields.
+TEST_CASE("diff: fields of a recalled line are located only for an event", "[diff]") {
+    Harness h;
+    const auto a = line(1, 2, "WAITING", "RESTORE"), b = line(1, 3, "STARTED");
+    h.ack_all(h.compare(1, 1, {a, b}));
+    static int located = 0;
+    located = 0;
+    const auto recalled = [&](std::uint32_t cycle, const std::vector<std::string>& lines, FieldLocator locate) {
+        ReadBatch batch = h.batch(cycle, 1, lines);
+        for (LineRef& l : batch.lines) {
+            l.fid_off = l.fid_len = l.action_off = l.action_len = l.status_off = l.status_len = 0;
+            l.fields_located = false;
+        }
+        batch.locate_fields = locate;
+        h.emitted.clear();
+        h.differ.compare(batch, h.sink);
+        return std::move(h.emitted);
+    };
+    const FieldLocator counting = [](std::string_view text, LineRef& ref) {
+        ++located;
+        ingest::ParsedLine p;
+        if (ingest::parse_line(text, p) != ingest::ParseError::None) return false;
+        ref.fid_off = static_cast<std::uint16_t>(p.fid.data() - text.data());
+        ref.fid_len = static_cast<std::uint16_t>(p.fid.size());
+        ref.action_off = static_cast<std::uint16_t>(p.action.data() - text.data());
+        ref.action_len = static_cast<std::uint16_t>(p.action.size());
+        ref.status_off = static_cast<std::uint16_t>(p.status.data() - text.data());
+        ref.status_len = static_cast<std::uint16_t>(p.status.size());
+        ref.fields_located = true;
+        return true;
+    };
+    // Unchanged and committed: no event, nothing located.
+    CHECK(recalled(2, {a, b}, counting).empty());
+    CHECK(located == 0);
+    // GC asked for a re-ship of the unchanged record (1,2): its event carries the real fields.
+    h.mdt().find({1, 2})->reship = kReshipRefresh;
+    const auto events = recalled(3, {a, b}, counting);
+    REQUIRE(events.size() == 1u);
+    CHECK(located == 1);
+    CHECK(events[0].fid == "0x200000401:0x2:0x0");
+    CHECK(events[0].action == "RESTORE");
+    CHECK(events[0].status == "WAITING");
+    CHECK(events[0].raw == a);
+    h.ack_all(events);
+    // No way to locate them: not shipped, counted as a bad line.
+    h.mdt().find({1, 3})->reship = kReshipRefresh;
+    const std::uint64_t bad_before = h.counters.bad_lines.load();
+    CHECK(recalled(4, {a, b}, nullptr).empty());
+    CHECK(h.counters.bad_lines.load() == bad_before + 1);
+    CHECK(h.differ.events_in_flight() == 0u);
+}
