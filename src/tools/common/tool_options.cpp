@@ -94,7 +94,7 @@ std::optional<int> start(const CommonFlags& flags, const std::vector<config::Key
     if (flags.check_config()) {
         for (const auto& n : cfg.notices())
             std::fprintf(stderr, "%s: %s%s\n", tool.c_str(), n.warning ? "warning: " : "", n.text.c_str());
-        std::printf("%s: configuration OK\n", flags.config_path().c_str());
+        std::printf("%s\n", config::check_config_line(cfg, flags.config_path()).c_str());
         return 0;
     }
     const config::LogSettings log = config::log_settings(cfg);
