@@ -5,11 +5,7 @@ namespace hsm::consume {
 
 RedisEndpoint endpoint_of(const ReaderOptions& o) {
     RedisEndpoint e;
-    e.host = o.host;
-    e.port = o.port;
-    e.db = o.db;
-    e.username = o.username;
-    e.password = o.password;
+    copy_identity(e, o);
     e.connect_timeout = o.connect_timeout;
     e.io_timeout = o.io_timeout;
     e.quiet = true;

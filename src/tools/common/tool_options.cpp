@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "consume/endpoint.hpp"
 #include "core/common_keys.hpp"
 #include "core/logging.hpp"
 #include "core/version.hpp"
@@ -106,11 +107,7 @@ std::optional<int> start(const CommonFlags& flags, const std::vector<config::Key
 ReaderOptions reader_options(const config::Config& cfg) {
     const config::RedisSettings redis = config::redis_settings(cfg);
     ReaderOptions o;
-    o.host = redis.host;
-    o.port = redis.port;
-    o.db = redis.db;
-    o.username = redis.username;
-    o.password = redis.password;
+    copy_identity(o, redis);
     o.prefix = redis.stream_prefix;
     return o;
 }
