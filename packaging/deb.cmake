@@ -9,7 +9,12 @@
 set(CPACK_PACKAGE_NAME ${PROJECT_NAME})
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "lustre-hsm-action-stream")
-set(CPACK_PACKAGE_CONTACT "lustre-hsm-action-stream maintainers <root@localhost>")
+# The Maintainer of every .deb (and the copyright file's Upstream-Contact): set it to whoever
+# builds and answers for the site's packages, e.g. -DHSM_PACKAGE_MAINTAINER="HPC team <hpc@example.org>".
+set(HSM_PACKAGE_MAINTAINER
+    "lustre-hsm-action-stream maintainers <lustre-hsm-action-stream@users.noreply.github.com>"
+    CACHE STRING "Maintainer of the .deb packages: \"Name <email>\"")
+set(CPACK_PACKAGE_CONTACT "${HSM_PACKAGE_MAINTAINER}")
 # No CPACK_PACKAGE_DESCRIPTION_SUMMARY: CPackDeb would put it above every package's own
 # description (below), and each package's summary is the first line of its own.
 set(CPACK_GENERATOR DEB)
@@ -66,4 +71,8 @@ foreach(script postinst prerm postrm)
 endforeach()
 set(CPACK_DEBIAN_TOOLS_PACKAGE_CONTROL_EXTRA
     ${deb_dir}/conffiles ${deb_dir}/postinst ${deb_dir}/prerm ${deb_dir}/postrm)
+# Gzipped man pages and /usr/share/doc/<package>/copyright in every .deb (deb_stage.cmake).
+configure_file(${CMAKE_CURRENT_SOURCE_DIR}/deb/copyright.in ${deb_dir}/copyright @ONLY)
+set(CPACK_HSM_DEB_COPYRIGHT ${deb_dir}/copyright)
+set(CPACK_PRE_BUILD_SCRIPTS ${CMAKE_CURRENT_SOURCE_DIR}/deb_stage.cmake)
 include(CPack)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole system on one machine: a private Redis, simulated MDTs (4 x 50,000 live actions),
 # the shipper polling them every 2 s, and the hsm-action-top dashboard on the live streams.
-# Everything runs from a temp dir and is stopped when the dashboard exits (press q).
+# Everything runs from a temp dir and is stopped when the dashboard exits (press q). Where its
+# Redis listens, with commands to paste into another terminal, is printed before the dashboard.
 #   scripts/demo.sh [--mdts N] [--live N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,5 +50,22 @@ log_file = "$work/shipper.log"
 TOML
 "$bin/hsm-action-shipper" -c "$work/shipper.toml" &
 pids+=($!)
-echo "redis on 127.0.0.1:$port, files under $work/mdt, shipper log $work/shipper.log"
-"$bin/hsm-action-top" --host 127.0.0.1 --port "$port" --interval 1
+# How to reach the demo from another terminal: shown before the dashboard takes the screen (which
+# would hide it), and again in the exit message.
+first=$(ls "$work"/mdt/*/hsm/actions | head -1)
+mdt=$(basename "$(dirname "$(dirname "$first")")")
+cat <<TEXT
+The demo's Redis: 127.0.0.1:$port (streams in database 1). While the dashboard runs, from another terminal:
+  $bin/hsm-stream-stats --host 127.0.0.1 --port $port
+  $bin/hsm-stream-tail --host 127.0.0.1 --port $port --no-resolve
+  redis-cli -p $port -n 1 xlen hsm:actions:$mdt
+Files under $work/mdt, shipper log $work/shipper.log.
+TEXT
+if [ -t 0 ]; then
+  echo "The dashboard starts in 5 s, or now on Enter; press q in it to stop the demo."
+  read -r -t 5 || true
+fi
+status=0
+"$bin/hsm-action-top" --host 127.0.0.1 --port "$port" --interval 1 || status=$?
+echo "The demo's Redis was 127.0.0.1:$port; stopping it, the shipper and the simulator, and removing $work."
+exit "$status"

@@ -2,6 +2,7 @@
 // reply tree for entry IDs and `data` pointers, so Redis can prepare the next reply while the
 // caller decodes this one.
 #include "consume/fetcher.hpp"
+#include "consume/endpoint.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -55,24 +56,19 @@ std::string glob_escape(std::string_view s) {
     return out;
 }
 
-RedisEndpoint endpoint_of(const ReaderOptions& o) {
-    RedisEndpoint e;
-    e.host = o.host;
-    e.port = o.port;
-    e.db = o.db;
-    e.username = o.username;
-    e.password = o.password;
-    e.connect_timeout = o.connect_timeout;
+// The fetcher logs (or reports) every problem itself, once per state; a blocking XREAD always
+// gets `block` plus slack before the connection counts as lost.
+RedisEndpoint fetch_endpoint(const ReaderOptions& o) {
+    RedisEndpoint e = endpoint_of(o);
     e.io_timeout = std::max<std::chrono::milliseconds>(o.io_timeout, o.block + kReplySlack);
-    e.quiet = true;  // the fetcher logs (or reports) every problem itself, once per state
     return e;
 }
 
 }  // namespace
 
 StreamReader::Fetcher::Fetcher(const ReaderOptions& options, std::shared_ptr<Shared> shared)
-    : options_(options), shared_(std::move(shared)), conn_(endpoint_of(options)),
-      bulk_(endpoint_of(options)),
+    : options_(options), shared_(std::move(shared)), conn_(fetch_endpoint(options)),
+      bulk_(fetch_endpoint(options)),
       faults_("redis " + options.host + ":" + std::to_string(options.port)), thread_([this] { run(); }) {}
 
 StreamReader::Fetcher::~Fetcher() {

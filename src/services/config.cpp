@@ -353,6 +353,12 @@ void Config::set(std::string_view key, const Value& v, std::string_view origin) 
     values_[std::string(key)] = std::move(stored);
 }
 
+std::string check_config_line(const Config& cfg, const std::filesystem::path& looked_for) {
+    if (!cfg.source().empty()) return shown(cfg.source()) + ": configuration OK";
+    return shown(looked_for.string()) +
+           ": not found, no configuration file read: configuration OK, every setting is its default";
+}
+
 Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, bool must_exist) {
     Config cfg(schema);
     std::error_code ec;
@@ -360,6 +366,7 @@ Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, 
         if (must_exist) throw ConfigError(file.string() + ": configuration file not found");
         return cfg;
     }
+    cfg.set_source(file.string());
     toml::table table;
     try {
         table = toml::parse_file(file.string());

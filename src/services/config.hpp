@@ -73,6 +73,10 @@ public:
     const std::vector<Notice>& notices() const { return notices_; }
     void add_notice(Notice n) { notices_.push_back(std::move(n)); }
 
+    // The file load() read the settings from; empty when there was none (every key its default).
+    const std::string& source() const { return source_; }
+    void set_source(std::string file) { source_ = std::move(file); }
+
     // A warning notice (a password in a file others can read); warnings() lists their texts.
     void warn(std::string message) { notices_.push_back({true, std::move(message)}); }
     std::vector<std::string> warnings() const {
@@ -89,6 +93,7 @@ private:
     std::span<const KeySpec> schema_;
     std::map<std::string, Value, std::less<>> values_;
     std::vector<Notice> notices_;
+    std::string source_;
 };
 
 // Reads a TOML file against `schema`. A missing file is an error only when `must_exist` (the
@@ -105,6 +110,10 @@ private:
 // ConfigError naming the file. A non-empty password in a file that others can read (the TOML
 // or the password file) adds a warning notice.
 Config load(std::span<const KeySpec> schema, const std::filesystem::path& file, bool must_exist);
+
+// The line --check-config prints (every tool): which file was read, or that `looked_for` was not
+// there and every setting is its default, so "OK" never hides a file that was not read.
+std::string check_config_line(const Config& cfg, const std::filesystem::path& looked_for);
 
 // The commented TOML file shipped in /etc and printed by `--config-template`: a header naming
 // `tool` and `path`, then every key with its help, type, bounds and default, commented out, so

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
 
 namespace hsm::files {
 
@@ -38,6 +39,35 @@ int create_temp(const std::filesystem::path& target, mode_t mode, std::string& t
     }
     errno = EEXIST;
     return -1;
+}
+
+// The descriptor N when `p` names one this process holds open (/dev/fd/N, /proc/self/fd/N,
+// /proc/thread-self/fd/N, /proc/<our pid>/fd/N; /dev/stdout and /dev/stderr are links to them) and
+// the path opens the very object the descriptor has; -1 otherwise. Such a path is what the shell
+// set up with `>`, `>>` or `|`: written through the descriptor, whatever it is (a pipe, a tty, a
+// socket, a file appended to), never replaced.
+int own_descriptor(const std::filesystem::path& p) {
+    const std::string dir = p.parent_path().string();
+    if (dir != "/dev/fd" && dir != "/proc/self/fd" && dir != "/proc/thread-self/fd" &&
+        dir != "/proc/" + std::to_string(::getpid()) + "/fd")
+        return -1;
+    const std::string name = p.filename().string();
+    if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) return -1;
+    const int fd = std::stoi(name);
+    struct stat by_fd, by_path;
+    if (::fstat(fd, &by_fd) != 0 || ::stat(p.c_str(), &by_path) != 0) return -1;
+    return by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino ? fd : -1;
+}
+
+// Whether the link `link` opens what its text `next` names. False for the kernel's magic links
+// (/proc/<pid>/fd/N, /proc/<pid>/exe...), whose text ("pipe:[4026]", "/var/log/x (deleted)") is
+// a description, not a path: following it would create a file beside a name that means nothing.
+// True for a dangling link, whose text names the file to create.
+bool same_object(const std::filesystem::path& link, const std::filesystem::path& next) {
+    struct stat via_link, via_text;
+    if (::stat(link.c_str(), &via_link) != 0) return true;
+    if (::stat(next.c_str(), &via_text) != 0) return false;
+    return via_link.st_dev == via_text.st_dev && via_link.st_ino == via_text.st_ino;
 }
 
 void sync_directory(const std::filesystem::path& dir) {
@@ -120,6 +150,7 @@ std::filesystem::path resolve_links(const std::filesystem::path& path, std::stri
     for (int hops = 0; hops <= kMaxLinks; ++hops) {
         struct stat st;
         if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+        if (own_descriptor(p) >= 0) return p;  // /dev/stdout: the descriptor, whatever it leads to
         std::string buf(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 255) + 1, '\0');
         const ssize_t n = ::readlink(p.c_str(), buf.data(), buf.size());
         if (n < 0) {
@@ -127,8 +158,10 @@ std::filesystem::path resolve_links(const std::filesystem::path& path, std::stri
             return {};
         }
         buf.resize(static_cast<std::size_t>(n));
-        const std::filesystem::path next(buf);
-        p = next.is_absolute() ? next : p.parent_path() / next;
+        const std::filesystem::path link_text(buf);
+        const std::filesystem::path next = link_text.is_absolute() ? link_text : p.parent_path() / link_text;
+        if (!same_object(p, next)) return p;  // a /proc link ("pipe:[..]"): its text names nothing
+        p = next;
     }
     why = failure("cannot follow", path.string(), ELOOP);
     return {};
@@ -152,6 +185,7 @@ bool write_file(const std::filesystem::path& path, const ContentWriter& content,
                 const WriteOptions& options, std::string& why) {
     const std::filesystem::path target = resolve_links(path, why);
     if (target.empty()) return false;
+    if (const int fd = own_descriptor(target); fd >= 0) return content(fd, why);
     if (options.create_parents && target.has_parent_path()) {
         std::error_code ec;
         std::filesystem::create_directories(target.parent_path(), ec);
@@ -168,10 +202,16 @@ bool write_file(const std::filesystem::path& path, const ContentWriter& content,
         }
         return replace_regular(target, nullptr, content, options, why);
     }
-    if (S_ISREG(st.st_mode)) return replace_regular(target, &st, content, options, why);
     if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))
         return write_in_place(target, content, why);
-    why = target.string() + (S_ISDIR(st.st_mode) ? " is a directory" : " is not a file we can write");
+    struct stat link;
+    const bool magic = ::lstat(target.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
+    if (S_ISREG(st.st_mode) && !magic) return replace_regular(target, &st, content, options, why);
+    // Another process's open file (/proc/<pid>/fd/N) has no directory entry of ours to rename
+    // over; a directory or a socket cannot hold a file's content.
+    why = target.string() + (S_ISDIR(st.st_mode) ? " is a directory"
+                             : magic             ? " names another process's open file, not a path"
+                                                 : " is not a file we can write");
     return false;
 }
 

@@ -5,8 +5,15 @@
 // - a regular file (or nothing) at the target is replaced atomically: the bytes go to a unique
 //   temp file beside it (a random name created with O_EXCL, so two writers never share one),
 //   then rename(2) over it; the replaced file's mode is kept (and its owner, when we may chown);
-// - anything else (a character or block device such as /dev/null, a FIFO) is written in place,
-//   never replaced; a directory or a socket is an error.
+// - a path naming one of our own open descriptors (/dev/stdout, /dev/stderr, /dev/fd/N,
+//   /proc/self/fd/N) is written through that descriptor, whatever it is: a pipe (`-o /dev/stdout |
+//   cat`, Telegraf's exec input), a tty, a socket, a file the shell opened with `>>` (appended to,
+//   not replaced);
+// - anything else (a character or block device such as /dev/null, a FIFO) is opened and written
+//   in place, never replaced; a directory, a socket path or another process's open file
+//   (/proc/<pid>/fd/N of a regular file) is an error.
+// The kernel's magic links (/proc/<pid>/fd/N reads "pipe:[4026]") are never followed by their
+// text, which is a description, not a path.
 #pragma once
 
 #include <sys/types.h>
@@ -56,7 +63,8 @@ bool write_all(int fd, const char* data, std::size_t size, std::string_view what
 
 // Follows symlinks from `path` (up to 40, like the kernel) and returns the path they lead to,
 // which may not exist (a dangling link names the file to create). `path` itself when it is not a
-// link. Empty, with `why`, on a loop or an unreadable link.
+// link. Stops at a magic link (/proc/self/fd/1, /dev/fd/1) and returns it: its text is no path.
+// Empty, with `why`, on a loop or an unreadable link.
 std::filesystem::path resolve_links(const std::filesystem::path& path, std::string& why);
 
 }  // namespace hsm::files

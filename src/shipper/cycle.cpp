@@ -50,6 +50,15 @@ void Shipper::Impl::sink(ReadBatch&& batch) {
     inbox.enqueue(std::move(batch));
 }
 
+// A stop gives the cycle in hand kShutdownGrace in all, counted from when a wait first saw it:
+// reading and shipping what was read share it, so a cycle stopped mid-read on a saturated CPU
+// cannot spend one grace reading and another shipping. What is acknowledged by then is
+// committed and checkpointed; what is not is read again at the next start (nothing is lost).
+Clock::time_point Shipper::Impl::grace_end() {
+    if (stopping && stop_deadline == Clock::time_point::max()) stop_deadline = Clock::now() + kShutdownGrace;
+    return stop_deadline;
+}
+
 bool Shipper::Impl::wait_report(DiffReport& report, Clock::time_point deadline) {
     while (Clock::now() < deadline) {
         if (reports.wait_dequeue_timed(report, kReportWaitMicros)) return true;
@@ -75,10 +84,9 @@ void Shipper::Impl::read_all(std::int64_t now) {
         launch(reader.get(), 1);
         ++open_passes;
     }
-    Clock::time_point deadline = Clock::time_point::max();
     DiffReport report;
     while (open_passes > 0) {
-        if (stopping && deadline == Clock::time_point::max()) deadline = Clock::now() + kShutdownGrace;
+        const Clock::time_point deadline = grace_end();
         if (!wait_report(report, std::min(deadline, Clock::now() + 100ms))) {
             if (Clock::now() >= deadline) break;
             continue;
@@ -99,12 +107,11 @@ void Shipper::Impl::read_all(std::int64_t now) {
 // must not touch the state (shutdown() stops the threads, then checkpoints).
 std::optional<std::uint64_t> Shipper::Impl::flush() {
     inbox.enqueue(FlushRequest{});
-    const auto deadline = stopping ? Clock::now() + kShutdownGrace : Clock::time_point::max();
     DiffReport report;
     while (true) {
+        const Clock::time_point deadline = grace_end();  // what is left of the read's grace
         if (!wait_report(report, std::min(deadline, Clock::now() + 100ms))) {
             if (Clock::now() >= deadline) return std::nullopt;
-            if (stopping && deadline == Clock::time_point::max()) return flush();
             continue;
         }
         if (report.kind == DiffReport::Kind::Flushed) return report.failed;

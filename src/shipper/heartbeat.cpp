@@ -1,5 +1,6 @@
 // HeartbeatWriter (see heartbeat.hpp). One round trip per cycle: HSET of every field, then
-// EXPIRE, pipelined; both replies are checked, and a failure is one FaultLog state.
+// EXPIRE, pipelined; both replies are checked, and a failure is one FaultLog state. On a clean
+// stop, one EVAL deletes the hash if it still holds our last write.
 #include "shipper/heartbeat.hpp"
 
 #include <unistd.h>
@@ -65,6 +66,11 @@ bool HeartbeatWriter::write(const CycleFacts& cycle, const PipelineCounters& cou
         }
     }
     const auto fields = beat::to_fields(make_beat(cycle, counters, poll_interval_));
+    std::string pid, written_ms;
+    for (const auto& [name, value] : fields) {
+        if (name == "pid") pid = value;
+        if (name == "written_ms") written_ms = value;
+    }
     std::vector<std::string_view> hset = {"HSET", key_};
     for (const auto& [name, value] : fields) {
         hset.push_back(name);
@@ -85,6 +91,29 @@ bool HeartbeatWriter::write(const CycleFacts& cycle, const PipelineCounters& cou
         return false;
     }
     log_.succeeded();
+    written_ = {std::move(pid), std::move(written_ms)};
+    return true;
+}
+
+// One script, so "still ours" and the DEL are one atomic step: a shipper that took the host's key
+// over in between (same host name on a failover node) keeps its hash.
+bool HeartbeatWriter::remove() {
+    if (!written_) return true;  // never written: nothing of ours to remove
+    static constexpr std::string_view kDeleteIfOurs =
+        "if redis.call('HGET', KEYS[1], 'pid') == ARGV[1] and"
+        " redis.call('HGET', KEYS[1], 'written_ms') == ARGV[2] then return redis.call('DEL', KEYS[1]) end"
+        " return 0";
+    if (!redis_.connected() && !redis_.connect()) {
+        spdlog::warn("heartbeat {} not removed at stop (it expires by its TTL): {}", key_, redis_.last_problem().message());
+        return false;
+    }
+    Reply r = redis_.command({"EVAL", kDeleteIfOurs, "1", key_, written_->first, written_->second});
+    if (const RedisProblem problem = problem_of(r.get(), "EVAL (HGET, DEL) " + key_, redis_.endpoint().user(),
+                                                redis_.last_error())) {
+        spdlog::warn("heartbeat {} not removed at stop (it expires by its TTL): {}", key_, problem.message());
+        return false;
+    }
+    written_.reset();
     return true;
 }
 

@@ -9,7 +9,9 @@
 // never throws. Not thread-safe: the coordinator thread owns it.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/pipeline.hpp"
@@ -34,6 +36,14 @@ public:
     // Writes the heartbeat now (when the backoff allows a connection). Returns whether Redis took it.
     bool write(const CycleFacts& cycle, const PipelineCounters& counters);
 
+    // On a clean stop (SIGTERM): deletes the hash if it still holds this writer's last write (its
+    // pid and written_ms), so a shipper stopped on purpose leaves top and stats at once instead
+    // of showing STALE until the TTL ends. A crash or kill -9 never gets here: its hash expires,
+    // STALE in between, which is what an admin must see. Needs EVAL, HGET and DEL on the key
+    // (README's ACL line); refused or failed, it logs one warning and the hash expires as before.
+    // True when no hash of ours is left (deleted, never written, or rewritten by another).
+    bool remove();
+
     const std::string& key() const { return key_; }
     std::uint64_t failures() const { return log_.total_failures(); }
 
@@ -42,6 +52,7 @@ private:
     std::string key_;
     double poll_interval_;
     FaultLog log_;
+    std::optional<std::pair<std::string, std::string>> written_;  // pid, written_ms of the last write
 };
 
 // The heartbeat as this process would write it now (exposed for tests and for write()).

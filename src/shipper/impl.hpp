@@ -261,6 +261,10 @@ struct Shipper::Impl {
     void read_all(std::int64_t now);
     bool wait_report(DiffReport& report, Clock::time_point deadline);
     std::optional<std::uint64_t> flush();
+    // One shutdown grace for the whole cycle a stop lands in: set when a wait first sees
+    // `stopping`, then shared by the read and the flush (each used to start its own).
+    Clock::time_point stop_deadline = Clock::time_point::max();
+    Clock::time_point grace_end();
     bool checkpoint(bool force = false);
     void sink(ReadBatch&& batch);
 };

@@ -2,7 +2,7 @@
 // stamps loaded, stage threads), run_forever (cycles and the idle wait between them, with the
 // supervisor's heartbeat), request_stop (async-signal-safe: an atomic flag and an eventfd write)
 // and shutdown (threads stopped in the order that commits every acknowledgement, then the last
-// checkpoint, written whatever the snapshot policy).
+// checkpoint, written whatever the snapshot policy; on a requested stop, the heartbeat hash removed).
 #include <poll.h>
 
 #include <algorithm>
@@ -120,13 +120,15 @@ void Shipper::shutdown() {
     Impl& s = *impl_;
     if (!s.started) return;
     s.started = false;
-    s.stopping = true;
+    const bool asked = s.stopping.exchange(true);  // request_stop() (SIGTERM), not an error exit
     // Publisher first: its last acknowledgements land in the inbox, which the diff thread drains
     // before it exits, so everything Redis accepted is committed and checkpointed.
     s.gc.stop();
     s.publisher.stop();
     s.diff.stop();
     s.checkpoint(true);  // whatever the snapshot policy: the next start catches up from here
+    // A clean stop leaves top/stats now; anything else keeps its hash, to show STALE until it expires.
+    if (asked && s.heartbeat) s.heartbeat->remove();
 }
 
 const PipelineCounters& Shipper::counters() const { return impl_->counters; }

@@ -154,3 +154,24 @@ TEST_CASE("convert: -o never replaces an existing file without --force", "[packa
     REQUIRE(::stat((dir / "out.toml").c_str(), &st) == 0);
     CHECK((st.st_mode & S_IROTH) == 0);  // it may hold a password
 }
+
+// `-o /dev/stdout | less` and `--force -o <link>`: what is not a regular file is written in place
+// (renaming over /dev/stdout would replace the machine's link), a symlink keeps being a link.
+TEST_CASE("convert: -o /dev/stdout into a pipe, and a symlink followed", "[packaging][convert]") {
+    TempDir dir;
+    write_file(dir / "hsm_stream_stats.yaml", kStatsYaml);
+    const std::string conv = bin("hsm-config-from-yaml").string() + " '" + (dir / "hsm_stream_stats.yaml").string() + "'";
+    auto r = run({"/bin/sh", "-c", conv + " -o /dev/stdout | cat"}, 30s);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("redis_stream_prefix = \"hsm:actions\"") != std::string::npos);
+    CHECK(fs::is_symlink("/dev/stdout"));
+
+    fs::create_directories(dir / "etc");
+    write_file(dir / "etc" / "stats.toml", "# old\n");
+    fs::create_symlink("etc/stats.toml", dir / "link.toml");
+    r = run({"/bin/sh", "-c", conv + " --force -o '" + (dir / "link.toml").string() + "'"}, 30s);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::is_symlink(dir / "link.toml"));
+    CHECK(read_file(dir / "etc" / "stats.toml").find("redis_stream_prefix") != std::string::npos);
+}

@@ -3,6 +3,7 @@
 // the shipped configs accepted by the packaged tools.
 #include <catch2/catch.hpp>
 
+#include <regex>
 #include <set>
 
 #include "install_support.hpp"
@@ -76,6 +77,32 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
     }
     auto depends = run({"/usr/bin/dpkg-deb", "-f", main_deb.string(), "Depends"}, 60s);
     CHECK(depends.out.find("libhiredis") != std::string::npos);  // from dpkg-shlibdeps
+
+    // Debian policy: man pages gzipped (12.1), every package with /usr/share/doc/<package>/copyright
+    // (12.5) naming the project's licence, and a Maintainer that can be written to (HSM_PACKAGE_MAINTAINER).
+    for (const auto& tool : {"hsm-action-shipper", "hsm-action-top", "hsm-stream-tail", "hsm-stream-stats",
+                             "hsm-action-simulate", "hsm-config-from-yaml"}) {
+        INFO(tool);
+        const fs::path page = root / "usr/share/man/man1" / (std::string(tool) + ".1.gz");
+        CHECK_FALSE(fs::exists(root / "usr/share/man/man1" / (std::string(tool) + ".1")));
+        REQUIRE(fs::exists(page));
+        const auto text = run({"/bin/gzip", "-dc", page.string()}, 30s);
+        CHECK(text.out.find(".SH OPTIONS") != std::string::npos);
+    }
+    for (const auto& e : fs::directory_iterator(dir / "out")) {
+        if (e.path().extension() != ".deb") continue;
+        const std::string package = e.path().filename().string().substr(0, e.path().filename().string().find('_'));
+        INFO(package);
+        const fs::path unpacked = dir / ("copyright-of-" + package);
+        REQUIRE(run({"/usr/bin/dpkg-deb", "-x", e.path().string(), unpacked.string()}, 60s).exit_code == 0);
+        const std::string copyright = read_file(unpacked / "usr/share/doc" / package / "copyright");
+        CHECK(copyright.rfind("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n", 0) == 0);
+        CHECK(copyright.find("License: GPL-3+\n") != std::string::npos);
+        CHECK(copyright.find("/usr/share/common-licenses/GPL-3") != std::string::npos);
+        const auto maintainer = run({"/usr/bin/dpkg-deb", "-f", e.path().string(), "Maintainer"}, 60s).out;
+        CHECK(maintainer.find("localhost") == std::string::npos);
+        CHECK(std::regex_match(maintainer, std::regex(R"([^<>\n]+ <[^@<>\s]+@[^@<>\s]+\.[a-z]+>\n)")));
+    }
 
     for (const auto& t : tool_configs()) {
         const fs::path conf = root / "etc/lustre-hsm-action-stream" / t.config;

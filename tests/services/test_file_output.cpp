@@ -7,7 +7,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <atomic>
 #include <thread>
@@ -140,6 +143,90 @@ TEST_CASE("file_output: a FIFO is written in place for its reader", "[services][
     CHECK(received == "through the pipe\n");
     CHECK(S_ISFIFO(stat_of(fifo).st_mode));
     CHECK(others_in(dir.path(), {"pipe"}).empty());
+}
+
+// `hsm-stream-stats -o /dev/stdout | cat`: /proc/self/fd/N reads "pipe:[4026]", which names no
+// file. Each spelling of "my descriptor N" must reach the pipe itself; the descriptor is a pipe
+// made here, so the check is what arrives at its other end.
+TEST_CASE("file_output: a path naming our own pipe descriptor writes into the pipe", "[services][files]") {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_NONBLOCK) == 0);  // a write that went elsewhere fails the read, never hangs it
+    const std::string n = std::to_string(fds[1]);
+    TempDir dir;
+    fs::create_symlink("/proc/self/fd/" + n, dir / "stdout");  // what /dev/stdout is for fd 1
+    for (const fs::path& p : {fs::path("/proc/self/fd/" + n), fs::path("/dev/fd/" + n),
+                             fs::path("/proc/" + std::to_string(::getpid()) + "/fd/" + n), dir / "stdout"}) {
+        INFO(p);
+        std::string why;
+        CHECK(write(p, "via " + p.string() + "\n", why));
+        INFO(why);
+        char buf[512];
+        const ssize_t got = ::read(fds[0], buf, sizeof buf);
+        REQUIRE(got > 0);
+        CHECK(std::string(buf, static_cast<std::size_t>(got)) == "via " + p.string() + "\n");
+    }
+    CHECK(others_in(dir.path(), {"stdout"}).empty());  // no temp file beside the link either
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+// `-o /dev/stdout >> log`: the shell opened the log to append; writing through the descriptor
+// appends, where an atomic replacement would throw away what the log held.
+TEST_CASE("file_output: our own descriptor on a regular file is written through, not replaced", "[services][files]") {
+    TempDir dir;
+    const auto log = dir / "log";
+    hsm::test::write_file(log, "earlier run\n");
+    const auto before = stat_of(log);
+    const int fd = ::open(log.c_str(), O_WRONLY | O_APPEND);
+    REQUIRE(fd >= 0);
+    std::string why;
+    CHECK(write("/dev/fd/" + std::to_string(fd), "this run\n", why));
+    ::close(fd);
+    CHECK(read_file(log) == "earlier run\nthis run\n");
+    CHECK(stat_of(log).st_ino == before.st_ino);
+    CHECK(others_in(dir.path(), {"log"}).empty());
+}
+
+// Another process's descriptor (/proc/<pid>/fd/N): a pipe is opened and written like a FIFO; a
+// file it holds that has been deleted reads "<path> (deleted)", which names nothing of ours to
+// rename over, so it is a clear error, not a temp file created beside that name.
+TEST_CASE("file_output: another process's pipe is written, its deleted file is an error", "[services][files]") {
+    TempDir dir;
+    hsm::test::write_file(dir / "held", "theirs\n");
+    int ready[2], theirs_pipe[2];
+    REQUIRE(::pipe(ready) == 0);
+    REQUIRE(::pipe2(theirs_pipe, O_NONBLOCK) == 0);  // a failed write fails the read, never hangs it
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {  // holds the file on fd 100, the pipe's write end on fd 101, until killed
+        ::dup2(theirs_pipe[1], 101);  // numbers no pipe() above can have returned
+        ::dup2(::open((dir / "held").c_str(), O_WRONLY), 100);
+        (void)!::write(ready[1], "r", 1);
+        for (;;) ::pause();
+    }
+    struct Reaper {
+        pid_t pid;
+        ~Reaper() {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    } reaper{child};
+    char c;
+    REQUIRE(::read(ready[0], &c, 1) == 1);
+    const std::string fds = "/proc/" + std::to_string(child) + "/fd/";
+    std::string why;
+    CHECK(write(fds + "101", "into their pipe\n", why));
+    INFO(why);
+    char buf[64];
+    const ssize_t got = ::read(theirs_pipe[0], buf, sizeof buf);
+    REQUIRE(got > 0);
+    CHECK(std::string(buf, static_cast<std::size_t>(got)) == "into their pipe\n");
+
+    fs::remove(dir / "held");
+    CHECK_FALSE(write(fds + "100", "mine\n", why));
+    CHECK_THAT(why, Catch::Contains(fds + "100") && Catch::Contains("another process"));
+    CHECK(others_in(dir.path(), {}).empty());
+    for (int fd : {ready[0], ready[1], theirs_pipe[0], theirs_pipe[1]}) ::close(fd);
 }
 
 TEST_CASE("file_output: a directory is an error naming it", "[services][files]") {

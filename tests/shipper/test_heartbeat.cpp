@@ -135,6 +135,42 @@ TEST_CASE("heartbeat: the daemon rewrites its hash every cycle, with a TTL, outs
     CHECK_FALSE(hsm::beat::stale(beats[0], now_ms()));
     daemon->signal(SIGTERM);
     CHECK(daemon->wait(10s) == 0);
+    // A clean stop removes it: the shipper leaves top/stats instead of showing STALE for a TTL.
+    CHECK(redis.integer({"EXISTS", key}) == 0);
+}
+
+TEST_CASE("heartbeat: kill -9 leaves the hash to expire (STALE until then)", "[shipper][heartbeat][integration]") {
+    RedisServer redis;
+    ShipperFixture fx(redis.port());
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    auto daemon = fx.start_daemon();
+    const std::string key = "hsm:shippers:" + host_name();
+    REQUIRE(wait_until([&] { return redis.integer({"EXISTS", key}) == 1; }, 20s, 50ms));
+    daemon->signal(SIGKILL);
+    daemon->wait(10s);
+    CHECK(redis.integer({"EXISTS", key}) == 1);
+    CHECK(redis.integer({"TTL", key}) > 0);
+}
+
+// The writer on its own, against a real server: remove() deletes only a hash that still holds
+// its last write; one another shipper (same host name, a failover node) rewrote is kept.
+TEST_CASE("heartbeat: remove() deletes the hash only while it is still ours", "[shipper][heartbeat][integration]") {
+    RedisServer redis;
+    hsm::RedisEndpoint ep;
+    ep.port = redis.port();
+    ep.db = 1;
+    hsm::PipelineCounters counters;
+    hsm::shipper::HeartbeatWriter writer(ep, "hsm:shippers", "mds1", 1.0);
+    CHECK(writer.remove());  // never written: nothing to do
+    REQUIRE(writer.write({0.001, true, {kMdt}}, counters));
+    REQUIRE(redis.integer({"EXISTS", "hsm:shippers:mds1"}) == 1);
+    CHECK(writer.remove());
+    CHECK(redis.integer({"EXISTS", "hsm:shippers:mds1"}) == 0);
+
+    REQUIRE(writer.write({0.001, true, {kMdt}}, counters));
+    redis.command({"HSET", "hsm:shippers:mds1", "pid", "1", "written_ms", std::to_string(now_ms())});  // another's
+    CHECK(writer.remove());
+    CHECK(redis.integer({"EXISTS", "hsm:shippers:mds1"}) == 1);
 }
 
 TEST_CASE("heartbeat: redis_shipper_prefix moves it; one-shot runs write none", "[shipper][heartbeat][integration]") {

@@ -237,3 +237,33 @@ TEST_CASE("shipper refusals: a refused heartbeat never stops shipping, is logged
     daemon->signal(SIGTERM);
     CHECK(daemon->wait(10s) == 0);
 }
+
+TEST_CASE("shipper refusals: a clean stop removes the heartbeat under the README's user, and without EVAL only warns",
+          "[shipper][redis][acl][heartbeat]") {
+    RedisServer redis;
+    set_user(redis, readme_acl("hsm-shipper"));
+    ShipperFixture fx(redis.port());
+    as_shipper_user(fx);
+    fx.write_actions(kMdt, {short_line(1, 1, "0xa", "ARCHIVE", "WAITING")});
+    const auto beats = [&] {
+        auto keys = redis.command({"KEYS", "hsm:shippers:*"});
+        return keys->type == REDIS_REPLY_ARRAY ? keys->elements : 0;
+    };
+    auto daemon = fx.start_daemon();
+    REQUIRE(wait_until([&] { return beats() == 1; }, 20s, 50ms));
+    daemon->signal(SIGTERM);
+    CHECK(daemon->wait(10s) == 0);
+    CHECK(beats() == 0);
+    CHECK(acl_denials(redis, "hsm-shipper", "eval") == 0);
+
+    set_user(redis, readme_acl("hsm-shipper"), "eval");
+    daemon = fx.start_daemon();
+    REQUIRE(wait_until([&] { return beats() == 1; }, 20s, 50ms));
+    daemon->signal(SIGTERM);
+    CHECK(daemon->wait(10s) == 0);
+    const std::string err = daemon->err();
+    INFO(err);
+    CHECK(count(err, "not removed at stop") == 1);
+    CHECK(err.find("for user 'hsm-shipper'") != std::string::npos);
+    CHECK(beats() == 1);  // it expires by its TTL, as after a crash
+}

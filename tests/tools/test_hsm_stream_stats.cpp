@@ -452,6 +452,34 @@ TEST_CASE("stats -o: a FIFO is written in place for its reader", "[tools][stats]
     CHECK(S_ISFIFO(st.st_mode));
 }
 
+// The shell's spelling of "my output": `-o /dev/stdout | cat` (Telegraf's exec input reads a
+// pipe the same way), `-o /dev/stderr`, and `-o /dev/stdout >> log`. /proc/self/fd/1 reads
+// "pipe:[4026]", which once became a temp file created beside a name that does not exist.
+TEST_CASE("stats -o: /dev/stdout into a pipe, /dev/stderr, and a log appended to", "[tools][stats][output]") {
+    RedisServer redis;
+    write_known_streams(redis);
+    TempDir dir;
+    std::string cmd;
+    for (const auto& a : stats(redis)) cmd += "'" + a + "' ";
+    auto piped = run({"/bin/sh", "-c", cmd + "-o /dev/stdout | cat"});
+    INFO("stderr: " << piped.err);
+    CHECK(piped.exit_code == 0);
+    CHECK_THAT(piped.out, Catch::Contains("\"total_live_actions\": 3"));
+
+    auto to_stderr = run({"/bin/sh", "-c", cmd + "--format influx -o /dev/stderr 2>&1 | cat"});
+    CHECK(to_stderr.exit_code == 0);
+    CHECK_THAT(to_stderr.out, Catch::Contains("hsm_stream_stats"));
+
+    const auto log = dir / "log";
+    write_file(log, "earlier run\n");
+    auto appended = run({"/bin/sh", "-c", cmd + "-o /dev/stdout >> '" + log.string() + "'"});
+    CHECK(appended.exit_code == 0);
+    const std::string text = read_file(log);
+    CHECK(text.rfind("earlier run\n{", 0) == 0);  // kept, then the report after it
+    CHECK_THAT(text, Catch::Contains("\"total_live_actions\": 3"));
+    for (const auto& e : fs::directory_iterator(dir.path())) CHECK(e.path().filename() == "log");
+}
+
 TEST_CASE("stats -o: runs at once never share a temp file", "[tools][stats][output]") {
     RedisServer redis;
     write_known_streams(redis);

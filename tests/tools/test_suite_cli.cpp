@@ -129,3 +129,28 @@ TEST_CASE("suite: one configuration file shared by every tool", "[tools][suite][
             if (!by_tool[tool].count(key)) CHECK_THAT(r.err, Catch::Contains("'" + key + "'"));
     }
 }
+
+// "configuration OK" must not hide a file that was not read: with the default file absent, every
+// tool says it found none and uses defaults; with -c, it names the file it read.
+TEST_CASE("suite: --check-config says which file was read, or that none was and defaults apply", "[tools][suite]") {
+    TempDir dir;
+    write_file(dir / "mine.toml", "log_level = \"INFO\"\n");
+    for (const char* tool : kConfigTools) {
+        INFO(tool);
+        const std::string defaults = std::string("/etc/lustre-hsm-action-stream/") +
+                                     (std::string(tool) == "hsm-action-shipper" ? "hsm_action_shipper.toml"
+                                      : std::string(tool) == "hsm-action-top"   ? "hsm_action_top.toml"
+                                      : std::string(tool) == "hsm-stream-tail"  ? "hsm_stream_tail.toml"
+                                                                                : "hsm_stream_stats.toml");
+        if (!fs::exists(defaults)) {  // a machine with the package installed has it
+            const auto r = run({bin(tool).string(), "--check-config"}, 20s);
+            INFO(r.err);
+            CHECK(r.exit_code == 0);
+            CHECK(r.out == defaults + ": not found, no configuration file read: configuration OK, every setting is its default\n");
+        }
+        const auto r = run({bin(tool).string(), "--check-config", "-c", (dir / "mine.toml").string()}, 20s);
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out == (dir / "mine.toml").string() + ": configuration OK\n");
+    }
+}

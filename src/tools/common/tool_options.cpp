@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "consume/endpoint.hpp"
 #include "services/common_keys.hpp"
 #include "services/logging.hpp"
 #include "services/version.hpp"
@@ -94,7 +95,7 @@ std::optional<int> start(const CommonFlags& flags, const std::vector<config::Key
     if (flags.check_config()) {
         for (const auto& n : cfg.notices())
             std::fprintf(stderr, "%s: %s%s\n", tool.c_str(), n.warning ? "warning: " : "", n.text.c_str());
-        std::printf("%s: configuration OK\n", flags.config_path().c_str());
+        std::printf("%s\n", config::check_config_line(cfg, flags.config_path()).c_str());
         return 0;
     }
     const config::LogSettings log = config::log_settings(cfg);
@@ -106,11 +107,7 @@ std::optional<int> start(const CommonFlags& flags, const std::vector<config::Key
 ReaderOptions reader_options(const config::Config& cfg) {
     const config::RedisSettings redis = config::redis_settings(cfg);
     ReaderOptions o;
-    o.host = redis.host;
-    o.port = redis.port;
-    o.db = redis.db;
-    o.username = redis.username;
-    o.password = redis.password;
+    copy_identity(o, redis);
     o.prefix = redis.stream_prefix;
     return o;
 }

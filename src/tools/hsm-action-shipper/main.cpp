@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
         // Retired and sibling keys are accepted; say so here, where an admin checks a file.
         for (const auto& n : cfg.notices())
             std::fprintf(stderr, "hsm-action-shipper: %s: %s\n", n.warning ? "warning" : "notice", n.text.c_str());
-        std::printf("%s: configuration OK\n", a.config_path.c_str());
+        std::printf("%s\n", hsm::config::check_config_line(cfg, a.config_path).c_str());
         return 0;
     }
     if (!hsm::setup_logging(settings.log.level, settings.log.file, "shipper")) return kExitConfig;

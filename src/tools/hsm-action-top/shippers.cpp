@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "consume/endpoint.hpp"
 #include "tools/common/escape.hpp"
 #include "dashboard.hpp"
 
@@ -10,15 +11,10 @@ namespace hsm::consume::top {
 
 namespace {
 
-RedisEndpoint endpoint_of(const ReaderOptions& o) {
-    RedisEndpoint ep;
-    ep.host = o.host;
-    ep.port = o.port;
-    ep.db = o.db;
-    ep.username = o.username;
-    ep.password = o.password;
-    ep.quiet = true;  // the section shows the reason; the log is off in full-screen mode
-    // Reads happen on the screen's thread: keep a dead server from freezing the keyboard long.
+// Reads happen on the screen's thread: keep a dead server from freezing the keyboard long. Quiet:
+// the section shows the reason; the log is off in full-screen mode.
+RedisEndpoint watch_endpoint(const ReaderOptions& o) {
+    RedisEndpoint ep = endpoint_of(o);
     ep.connect_timeout = std::chrono::milliseconds(500);
     ep.io_timeout = std::chrono::seconds(2);
     return ep;
@@ -60,7 +56,7 @@ std::vector<std::string> shipper_lines(const std::optional<std::vector<beat::Shi
 }
 
 ShipperWatch::ShipperWatch(const ReaderOptions& options, std::string prefix)
-    : redis_(endpoint_of(options)), prefix_(std::move(prefix)) {}
+    : redis_(watch_endpoint(options)), prefix_(std::move(prefix)) {}
 
 void ShipperWatch::refresh(std::chrono::steady_clock::duration every) {
     const auto now = std::chrono::steady_clock::now();

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "convert.hpp"
+#include "services/file_output.hpp"
 #include "services/manpage.hpp"
 #include "services/version.hpp"
 
@@ -35,7 +36,15 @@ constexpr const char* kManNotes =
 
 // Writes `text` to a new file next to `path`, then renames it over `path`; with `force` false an
 // existing `path` is an error (checked again by link(), so a file appearing meanwhile is kept).
-bool write_new(const std::string& path, const std::string& text, bool force, std::string& error) {
+// A symlink is followed (the link stays, its target is written). What is not a regular file
+// (`-o /dev/stdout`, a FIFO, a device) is written in place by core/file_output's rules: renaming
+// over /dev/stdout would replace the machine's link.
+bool write_new(const std::string& link, const std::string& text, bool force, std::string& error) {
+    struct stat st {};
+    if (::stat(link.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return hsm::files::write_file(link, text, {}, error);
+    const std::string path = hsm::files::resolve_links(link, error).string();
+    if (path.empty()) return false;
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "consume/endpoint.hpp"
 #include "tools/common/tool_options.hpp"
 #include "services/common_keys.hpp"
 #include "services/file_output.hpp"
@@ -44,13 +45,7 @@ bool write_output(const std::string& path, const std::string& text) {
 // or fails: the live-action report stays useful under a user that may only read the streams.
 std::optional<std::vector<hsm::beat::ShipperBeat>> read_shippers(const ReaderOptions& options,
                                                                  const std::string& prefix) {
-    hsm::RedisEndpoint ep;
-    ep.host = options.host;
-    ep.port = options.port;
-    ep.db = options.db;
-    ep.username = options.username;
-    ep.password = options.password;
-    ep.quiet = true;  // one warning below says it all
+    hsm::RedisEndpoint ep = endpoint_of(options);  // quiet: one warning below says it all
     ep.io_timeout = std::chrono::seconds(5);
     hsm::RedisConnection redis(ep);
     std::vector<hsm::beat::ShipperBeat> beats;
