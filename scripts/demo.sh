@@ -16,9 +16,11 @@ while [ $# -gt 0 ]; do
 done
 scripts/install-deps.sh
 # Same configuration as scripts/test.sh, so the two commands share one build/ and never undo
-# each other's settings; only the demo's targets are built here.
+# each other's settings; only the demo's targets are built here: the three it runs and the two whose
+# commands it prints for another terminal (hsm-stream-stats, hsm-stream-tail).
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHSM_BUILD_TESTS=ON -DHSM_BUILD_BENCH=ON -DHSM_SANITIZE= >/dev/null
-cmake --build build -j"$(nproc)" --target hsm-action-shipper hsm-action-simulate hsm-action-top
+cmake --build build -j"$(nproc)" --target hsm-action-shipper hsm-action-simulate hsm-action-top \
+    hsm-stream-stats hsm-stream-tail
 bin="$PWD/build/bin"
 work=$(mktemp -d /tmp/hsm-demo-XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null \
