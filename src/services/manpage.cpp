@@ -30,8 +30,12 @@ const char* type_text(config::Type t) {
 // Flags (--dry-run) expect no value; options (--config FILE) do.
 bool takes_value(const CLI::Option& o) { return o.get_expected_max() != 0 && o.get_type_size_max() != 0; }
 
-// "\fB\-c\fR, \fB\-\-config\fR \fIFILE\fR" for one option.
+// A positional argument has no dash names: its heading is its name, in italics ("\fIyaml\fR").
+bool positional(const CLI::Option& o) { return !o.nonpositional(); }
+
+// "\fB\-c\fR, \fB\-\-config\fR \fIFILE\fR" for one option, "\fIyaml\fR" for a positional.
 std::string option_heading(const CLI::Option& o) {
+    if (positional(o)) return "\\fI" + escape(o.get_name(true)) + "\\fR";
     std::string out;
     for (const auto& s : o.get_snames()) out += (out.empty() ? "" : ", ") + std::string("\\fB\\-") + escape(s) + "\\fR";
     for (const auto& l : o.get_lnames()) out += (out.empty() ? "" : ", ") + std::string("\\fB\\-\\-") + escape(l) + "\\fR";
@@ -73,8 +77,13 @@ std::string render(const CLI::App& app, const Page& page) {
        << ".TH " << upper(page.name) << " 1 \"\" \"lustre-hsm-action-stream " << hsm::kVersion
        << "\" \"User Commands\"\n"
        << ".SH NAME\n" << escape(page.name) << " \\- " << escape(description) << "\n"
-       << ".SH SYNOPSIS\n.B " << escape(page.name) << "\n[\\fIOPTIONS\\fR]\n"
-       << ".SH DESCRIPTION\n" << escape(description) << "\n";
+       << ".SH SYNOPSIS\n.B " << escape(page.name) << "\n[\\fIOPTIONS\\fR]";
+    for (const CLI::Option* o : app.get_options()) {
+        if (o->get_group().empty() || !positional(*o)) continue;
+        const std::string arg = "\\fI" + escape(o->get_name(true)) + "\\fR";
+        os << (o->get_required() ? " " + arg : " [" + arg + "]");
+    }
+    os << "\n.SH DESCRIPTION\n" << escape(description) << "\n";
     if (!page.notes.empty()) os << ".PP\n" << escape(page.notes) << "\n";
 
     os << ".SH OPTIONS\n";
@@ -82,7 +91,7 @@ std::string render(const CLI::App& app, const Page& page) {
         if (o->get_group().empty()) continue;  // hidden
         os << ".TP\n" << option_heading(*o) << "\n" << escape(o->get_description());
         const std::string def = o->get_default_str();
-        if (!def.empty() && takes_value(*o)) os << " (default: " << escape(def) << ")";
+        if (!def.empty() && takes_value(*o) && !positional(*o)) os << " (default: " << escape(def) << ")";
         os << "\n";
     }
 
@@ -103,9 +112,12 @@ std::string render(const CLI::App& app, const Page& page) {
     if (!page.config_path.empty())
         os << ".SH FILES\n.TP\n.I " << escape(page.config_path)
            << "\nThe configuration, shipped with every key commented out at its default.\n";
-    os << ".SH EXIT STATUS\n0 on success, 1 on a runtime failure (for example Redis unreachable), "
-          "2 on a usage or configuration error.\n"
-       << ".SH SEE ALSO\n";
+    os << ".SH EXIT STATUS\n"
+       << (page.exit_status.empty()
+               ? std::string("0 on success, 1 on a runtime failure (for example Redis unreachable), "
+                             "2 on a usage or configuration error.")
+               : escape(page.exit_status))
+       << "\n.SH SEE ALSO\n";
     const char* tools[] = {"hsm-action-shipper", "hsm-action-top", "hsm-stream-tail", "hsm-stream-stats",
                            "hsm-action-simulate"};
     bool first = true;

@@ -20,10 +20,14 @@ struct Page {
     std::string_view config_path;  // default configuration file, or empty
     std::span<const config::KeySpec> keys;
     std::string_view notes;        // extra paragraphs for DESCRIPTION (plain text), or empty
+    // EXIT STATUS (plain text); empty: the daemons' and Redis tools' "0 success, 1 runtime
+    // failure (e.g. Redis unreachable), 2 usage or configuration error".
+    std::string_view exit_status;
 };
 
 // The roff source of the page (man(7) macros): NAME and DESCRIPTION from app's description,
-// OPTIONS from app's visible options (with their defaults), CONFIGURATION from `keys`, then
+// SYNOPSIS with app's positional arguments ([name] unless required), OPTIONS from app's visible
+// options (with their defaults; a positional under its name), CONFIGURATION from `keys`, then
 // FILES, EXIT STATUS and SEE ALSO. Text is escaped for roff. Pure function, thread-safe.
 std::string render(const CLI::App& app, const Page& page);
 

@@ -75,7 +75,7 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 std::optional<int> start(const CommonFlags& flags, const std::vector<config::KeySpec>& schema,
                          const std::string& tool, config::Config& cfg) {
     if (flags.man_page()) {
-        std::cout << manpage::render(flags.app(), {tool, flags.default_config_path(), schema, {}});
+        std::cout << manpage::render(flags.app(), {tool, flags.default_config_path(), schema, {}, {}});
         return 0;
     }
     if (flags.config_template()) {

@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     }
     if (a.man_page) {
         std::fputs(hsm::manpage::render(app, {"hsm-action-shipper", hsm::shipper::kDefaultConfigPath,
-                                              hsm::shipper::config_schema(), kManNotes})
+                                              hsm::shipper::config_schema(), kManNotes, {}})
                        .c_str(),
                    stdout);
         return 0;

@@ -28,6 +28,9 @@ using Clock = std::chrono::steady_clock;
 
 // Exit status for bad arguments, the usual convention of command-line tools.
 constexpr int kUsageError = 2;
+constexpr const char* kManExitStatus =
+    "0 when stopped by SIGINT or SIGTERM, or after --once or --ticks; 1 when the files cannot be written "
+    "(for example a full or read-only file system), 2 on a usage error.";
 // LUSTRE_MAXFSNAME: a file system name has at most 8 characters.
 constexpr std::size_t kMaxFsnameLength = 8;
 // Target names carry the MDT index as 4 hex digits (MDT0000 ... MDTffff).
@@ -119,7 +122,7 @@ std::optional<int> parse(int argc, char** argv, Options& o) {
     // Before parsing: the page must not need --root.
     for (int i = 1; i < argc; ++i)
         if (std::string_view(argv[i]) == "--man-page") {
-            std::fputs(hsm::manpage::render(app, {"hsm-action-simulate", {}, {}, kManNotes}).c_str(), stdout);
+            std::fputs(hsm::manpage::render(app, {"hsm-action-simulate", {}, {}, kManNotes, kManExitStatus}).c_str(), stdout);
             return 0;
         }
     try {

@@ -25,6 +25,9 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr const char* kTool = "hsm-config-from-yaml";
+constexpr const char* kManExitStatus =
+    "0 on success, 1 when the YAML file cannot be read or the output cannot be written, 2 on a usage "
+    "error or a YAML file that cannot be converted (the message names the file, the line and the key).";
 
 constexpr const char* kManNotes =
     "For upgrading from the Python version (0.3): give it hsm_action_shipper.yaml, "
@@ -90,7 +93,7 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : kExitUsage;
     }
     if (man_page) {
-        std::fputs(hsm::manpage::render(app, {kTool, {}, {}, kManNotes}).c_str(), stdout);
+        std::fputs(hsm::manpage::render(app, {kTool, {}, {}, kManNotes, kManExitStatus}).c_str(), stdout);
         return 0;
     }
     if (input.empty()) {
