@@ -26,6 +26,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# Executables and the Python module stripped of their symbol tables (policy 10.1; the RPM gets the
+# same from rpmbuild, which moves them to its -debuginfo package).
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ${PROJECT_NAME})
 set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_NAME ${PROJECT_NAME}-dev)
 set(CPACK_DEBIAN_CONSUME-DEV_PACKAGE_DEPENDS

@@ -89,6 +89,14 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
         const auto text = run({"/bin/gzip", "-dc", page.string()}, 30s);
         CHECK(text.out.find(".SH OPTIONS") != std::string::npos);
     }
+    // Executables stripped (policy 10.1): no symbol table left in any of them.
+    for (const auto& t : tool_configs()) {
+        const fs::path exe = root / "usr" / t.dir / t.tool;
+        INFO(exe);
+        const auto sections = run({"/usr/bin/readelf", "-S", "-W", exe.string()}, 30s);
+        REQUIRE(sections.exit_code == 0);
+        CHECK(sections.out.find(" .symtab ") == std::string::npos);
+    }
     for (const auto& e : fs::directory_iterator(dir / "out")) {
         if (e.path().extension() != ".deb") continue;
         const std::string package = e.path().filename().string().substr(0, e.path().filename().string().find('_'));
