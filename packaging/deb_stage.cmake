@@ -3,7 +3,7 @@
 # compresses man pages itself, and which carries COPYING as %license):
 # - man pages gzipped with -9n (policy 12.1; -n: no name or time stamp, so a rebuild is the same);
 # - /usr/share/doc/<package>/copyright (policy 12.5), the machine-readable file made from
-#   packaging/deb/copyright.in, in every package.
+#   packaging/deb/copyright.in, in every package, and each package's docs under its own name.
 # Components are staged under ${CPACK_TEMPORARY_INSTALL_DIRECTORY}/<component>.
 file(GLOB components LIST_DIRECTORIES true "${CPACK_TEMPORARY_INSTALL_DIRECTORY}/*")
 foreach(stage ${components})
@@ -24,6 +24,13 @@ foreach(stage ${components})
     endif()
   endforeach()
   set(doc_root "${stage}${CPACK_PACKAGING_INSTALL_PREFIX}/share/doc")
+  # The install rules (shared with `cmake --install` and the RPM) put every component's docs under
+  # the project's doc directory; a .deb writes only under its own (the -dev package's examples
+  # would otherwise land in the main package's directory without depending on it).
+  if(NOT package STREQUAL CPACK_PACKAGE_NAME AND IS_DIRECTORY "${doc_root}/${CPACK_PACKAGE_NAME}"
+     AND NOT EXISTS "${doc_root}/${package}")
+    file(RENAME "${doc_root}/${CPACK_PACKAGE_NAME}" "${doc_root}/${package}")
+  endif()
   file(MAKE_DIRECTORY "${doc_root}/${package}")
   file(COPY_FILE "${CPACK_HSM_DEB_COPYRIGHT}" "${doc_root}/${package}/copyright" ONLY_IF_DIFFERENT)
 endforeach()

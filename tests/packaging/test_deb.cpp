@@ -45,8 +45,14 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
         if (e.path().filename() == "libhsm_consume.a")
             libdir = fs::relative(e.path().parent_path(), root / "usr").string();
     for (const auto& f : spec_files(libdir)) {
-        INFO(f.path);
-        CHECK(exists_glob(root, f.path));
+        // One difference from the RPM, where -devel's examples sit in the main package's doc
+        // directory: a .deb writes only under its own (/usr/share/doc/<package>-dev/examples).
+        std::string path = f.path;
+        const std::string rpm_examples = "share/doc/lustre-hsm-action-stream/examples";
+        if (const auto at = path.find(rpm_examples); at != std::string::npos)
+            path.replace(at, rpm_examples.size(), "share/doc/lustre-hsm-action-stream-dev/examples");
+        INFO(f.path << " -> " << path);
+        CHECK(exists_glob(root, path));
     }
 
     // conffiles: exactly the four /etc files; maintainer scripts present.
@@ -104,6 +110,8 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
         const fs::path unpacked = dir / ("copyright-of-" + package);
         REQUIRE(run({"/usr/bin/dpkg-deb", "-x", e.path().string(), unpacked.string()}, 60s).exit_code == 0);
         const std::string copyright = read_file(unpacked / "usr/share/doc" / package / "copyright");
+        // A package writes only under its own doc directory (the -dev package's examples included).
+        for (const auto& d : fs::directory_iterator(unpacked / "usr/share/doc")) CHECK(d.path().filename() == package);
         CHECK(copyright.rfind("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n", 0) == 0);
         CHECK(copyright.find("License: GPL-3+\n") != std::string::npos);
         CHECK(copyright.find("/usr/share/common-licenses/GPL-3") != std::string::npos);
@@ -111,6 +119,8 @@ TEST_CASE("deb: the packages unpack to the spec's layout, with conffiles, and th
         CHECK(maintainer.find("localhost") == std::string::npos);
         CHECK(std::regex_match(maintainer, std::regex(R"([^<>\n]+ <[^@<>\s]+@[^@<>\s]+\.[a-z]+>\n)")));
     }
+    CHECK(fs::exists(dir / "copyright-of-lustre-hsm-action-stream-dev/usr/share/doc/lustre-hsm-action-stream-dev" /
+                     "examples/failed-alerter/CMakeLists.txt"));
 
     for (const auto& t : tool_configs()) {
         const fs::path conf = root / "etc/lustre-hsm-action-stream" / t.config;
