@@ -43,6 +43,9 @@ struct Event {
     std::string raw;               // whole line without newline; empty for PURGED
     // Filled by the publisher: the entry ID Redis assigned, or empty when the XADD failed.
     StreamId id;
+    // Set by the publisher with an empty `id` when the XADD was sent on a connection that failed
+    // before its reply came: Redis may have executed it (it landed, unacknowledged).
+    bool outcome_unknown = false;
 };
 
 // A PURGED event for a record that is gone: status "PURGED", no `raw` line and no first_seen

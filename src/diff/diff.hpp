@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/pipeline.hpp"
@@ -64,6 +65,11 @@ private:
     // Per slot: records with an event in flight, by packed key, and how many distinct committed
     // records the current cycle has printed.
     std::vector<InFlightMap> pending_;
+    // Per slot: events whose XADD may have landed unacknowledged (Event::outcome_unknown). They
+    // stay in pending_ until the slot's next cycle, so a pass 2 of the same cycle does not ship
+    // their lines again after the publisher reconnected: the coordinator first folds what landed
+    // from the stream (shipper/ownership.cpp, before the next cycle's read).
+    std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> maybe_landed_;
     std::vector<std::size_t> seen_count_;
     std::vector<std::uint32_t> seen_count_cycle_;
     std::vector<std::uint64_t> shipped_by_slot_;

@@ -48,6 +48,10 @@ void Differ::begin_cycle(std::uint32_t slot, std::uint32_t cycle) {
     if (seen_count_cycle_[slot] != cycle) {
         seen_count_cycle_[slot] = cycle;
         seen_count_[slot] = 0;
+        if (slot < maybe_landed_.size()) {
+            for (const auto& [key, hash] : maybe_landed_[slot]) pending_[slot].erase_if(key, hash);
+            maybe_landed_[slot].clear();
+        }
     }
 }
 
@@ -143,7 +147,13 @@ void Differ::acknowledge(const Event& e) {
     if (in_flight_ > 0) --in_flight_;
     MdtState& mdt = state_.at(e.mdt_slot);
     if (e.mdt_slot < pending_.size()) {
-        pending_[e.mdt_slot].erase_if(e.key.packed(), e.hash);  // frees its memory once empty
+        if (e.id.empty() && e.outcome_unknown && e.type != EventType::Purged) {
+            // Still "in flight" for the rest of this cycle (see maybe_landed_).
+            if (maybe_landed_.size() < pending_.size()) maybe_landed_.resize(pending_.size());
+            maybe_landed_[e.mdt_slot].emplace_back(e.key.packed(), e.hash);
+        } else {
+            pending_[e.mdt_slot].erase_if(e.key.packed(), e.hash);  // frees its memory once empty
+        }
     }
     if (e.id.empty()) {
         ++failed_;

@@ -1,6 +1,8 @@
 // The publish stage: encodes events as the JSON of docs/wire-format.md and sends them as
 // pipelined `XADD <prefix>:<mdt> * data <json>`, many per round trip; every event goes back to
-// the diff thread with the entry ID Redis gave it, or without one if Redis did not take it.
+// the diff thread with the entry ID Redis gave it, or without one if Redis did not take it (and
+// marked outcome_unknown when it was sent on a connection that failed before its reply: Redis
+// may have executed it).
 #pragma once
 
 #include <atomic>

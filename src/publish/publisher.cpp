@@ -144,9 +144,12 @@ bool Publisher::send(const std::vector<Event>& batch) {
 void Publisher::read_replies(std::vector<Event>& batch) {
     std::size_t refused = 0;
     bool everywhere = false;  // a refusal any other key would get too
-    for (Event& e : batch) {
+    for (auto it = batch.begin(); it != batch.end(); ++it) {
+        Event& e = *it;
         Reply r = redis_.read_reply();
         if (!r) {
+            // This XADD and those after it were sent: each may have been executed.
+            for (; it != batch.end(); ++it) it->outcome_unknown = true;
             connected_ = false;
             if (!client_.id.empty() && !client_.addr.empty()) {
                 std::lock_guard lock(stale_mutex_);
@@ -199,10 +202,15 @@ void Publisher::run() {
         }
         counters_.redis_reconnects.fetch_add(redis_.reconnects() - reconnects_before,
                                              std::memory_order_relaxed);
-        if (sent && redis_.connected())
+        if (sent && redis_.connected()) {
             in_flight = std::move(next);
-        else if (!next.empty())
-            acks_.enqueue(AckBatch{std::move(next)});  // not sent: back without IDs
+        } else if (!next.empty()) {
+            // Not sent, or written behind a batch whose connection then failed (reading those
+            // replies flushes it): back without IDs, and in the second case maybe executed.
+            if (sent)
+                for (Event& e : next) e.outcome_unknown = true;
+            acks_.enqueue(AckBatch{std::move(next)});
+        }
     }
 }
 

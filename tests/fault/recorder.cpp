@@ -156,8 +156,27 @@ void XaddRecorder::run() {
     }
 }
 
+StoredEntries stored_entries(const std::vector<StreamEvent>& stream) {
+    StoredEntries out;
+    std::map<std::pair<std::int64_t, std::int64_t>, const StreamEvent*> last;  // each record's previous entry
+    for (const StreamEvent& e : stream) {
+        const StreamEvent*& prev = last[{e.cat_idx, e.rec_idx}];
+        StoredEntry s;
+        if (prev) {
+            const bool purged = e.event_type == "PURGED", was_purged = prev->event_type == "PURGED";
+            const std::string& line = e.raw.empty() ? e.status : e.raw;
+            const std::string& prev_line = prev->raw.empty() ? prev->status : prev->raw;
+            s.repeat = purged ? was_purged : !was_purged && line == prev_line;
+            s.before = prev->json;
+        }
+        out[e.json] = std::move(s);
+        prev = &e;
+    }
+    return out;
+}
+
 void count_history(const std::vector<Xadd>& history, const std::string& key, Tally& tally,
-                   const std::vector<std::size_t>& fresh_starts) {
+                   const std::vector<std::size_t>& fresh_starts, const StoredEntries* stored) {
     struct Seen { bool live = false; std::string line; };
     std::map<std::pair<std::int64_t, std::int64_t>, Seen> records;
     for (std::size_t i = 0; i < history.size(); ++i) {
@@ -182,7 +201,15 @@ void count_history(const std::vector<Xadd>& history, const std::string& key, Tal
         if (e.refresh) ++tally.refreshes;
         else if (maintenance) ++tally.repairs;
         else if (e.event_type == "PURGED" && !seen_before) ++tally.unseen_purges;
-        else if (!changed && ++tally.duplicates <= 5) tally.examples.push_back(e.json);
+        else if (!changed) {
+            const auto it = stored ? stored->find(e.json) : StoredEntries::const_iterator();
+            if (stored && it != stored->end() && !it->second.repeat) {
+                if (++tally.unseen_between <= 5)
+                    tally.unseen_examples.push_back(e.json + "\n    the stream has before it: " + it->second.before);
+            } else if (++tally.duplicates <= 5) {
+                tally.examples.push_back(e.json);
+            }
+        }
     }
 }
 

@@ -65,6 +65,9 @@ std::vector<std::string> monitor_args(const std::string& line);
 struct Tally {
     std::size_t xadds = 0;       // recorded XADDs
     std::size_t duplicates = 0;  // untagged events that changed nothing (same line again, PURGED of a purged record)
+    // The same count over the stream's own entries at the end (World::finish): what was really
+    // stored twice, whatever the witness saw or missed; compaction may have deleted older pairs.
+    std::size_t stream_duplicates = 0;
     std::size_t repairs = 0;     // "source": "maintenance" events (rebuilds after Redis lost data)
     std::size_t refreshes = 0;   // "refresh": true re-publications GC asked for
     std::size_t missing = 0;     // file records the stream lacks or holds in another status, plus stale live records
@@ -74,16 +77,41 @@ struct Tally {
     // the commands), so after a restart with data kept a record XADDed in that pass first shows
     // up as its PURGED. Anywhere else it would be a PURGED of a record never shipped.
     std::size_t unseen_purges = 0;
+    // Would-be duplicates the stream proves were not: the witness saw a record's line, then the
+    // same line again, but the stream holds a different entry of the record between the two (see
+    // StoredEntries). Only where the witness is known to be blind (Redis stopped with its data
+    // kept); anywhere else the witness's count stands as it is.
+    std::size_t unseen_between = 0;
     std::vector<std::string> examples;  // the first few duplicates' JSON, for the failure message
+    std::vector<std::string> unseen_examples;  // the first few unseen_between, with what the stream had between
 };
+
+// What the stream itself holds, to check the witness's duplicates against. MONITOR misses the
+// XADDs Redis executes in its last pass before a shutdown (Tally::unseen_purges), and Lustre lines
+// do go back to an earlier content: a retryable copytool error puts a STARTED request back to
+// WAITING with the same index, and the line is then byte for byte what it was. So a record shipped
+// WAITING (seen), STARTED (in that last pass: stored, not seen), WAITING (after the restart) looks
+// to the witness like the same line shipped twice, while each of the three changed something.
+// The stream (AOF-kept) has all three: keyed by each entry's `data` (the JSON the witness decoded
+// too), `repeat` says whether the entry repeats its record's previous entry in the stream (same
+// line again, or PURGED again), or cannot be told (no earlier entry of the record left: trimmed
+// or compacted), which counts as a repeat; `before` is that previous entry's JSON.
+struct StoredEntry {
+    bool repeat = true;
+    std::string before;
+};
+using StoredEntries = std::map<std::string, StoredEntry>;
+StoredEntries stored_entries(const std::vector<StreamEvent>& stream);
 
 using LiveSet = std::map<std::pair<std::int64_t, std::int64_t>, std::string>;  // (cat, rec) -> status
 
 // Duplicate and repair counts of one stream's recorded history.
 // `fresh_starts`: history indices where the scenario wiped Redis and the checkpoint (a first
 // start again), after which NEWs of records shipped before are expected, not duplicates.
+// `stored`: the stream's entries, when the witness may be blind (see StoredEntries); a would-be
+// duplicate the stream shows a different entry before is counted in unseen_between instead.
 void count_history(const std::vector<Xadd>& history, const std::string& key, Tally& tally,
-                   const std::vector<std::size_t>& fresh_starts = {});
+                   const std::vector<std::size_t>& fresh_starts = {}, const StoredEntries* stored = nullptr);
 // Differences between two live sets (records in one and not the other, or in another status).
 std::size_t differences(const LiveSet& a, const LiveSet& b);
 LiveSet live_set_of(const std::vector<Xadd>& history, const std::string& key);
