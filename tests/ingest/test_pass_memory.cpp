@@ -19,6 +19,7 @@
 
 #include "diff/diff.hpp"
 #include "ingest/ingest.hpp"
+#include "shipper_fixture.hpp"  // kernel_line
 
 using namespace hsm;
 using namespace hsm::ingest;
@@ -86,14 +87,6 @@ Pass read(MdtReader& reader, std::uint32_t cycle, std::uint8_t pass) {
     return p;
 }
 
-// A kernel-format line. Statuses of the same length (WAITING/STARTED) make same-length changes.
-std::string kernel_line(std::uint32_t c, std::uint32_t r, const std::string& status, const std::string& action) {
-    return "lrh=[type=10680000 len=192 idx=" + std::to_string(c) + "/" + std::to_string(r) +
-           "] fid=[0x200000401:0x" + std::to_string(r) + ":0x0] dfid=[0x200000401:0x" + std::to_string(r) +
-           ":0x0] compound/cookie=0x0/0x66 action=" + action +
-           " archive#=1 flags=0x0 extent=0x0-0xffffffffffffffff gid=0x0 datalen=0 status=" + status + " data=[]";
-}
-
 // A Differ with its own state; every event is acknowledged, some with no ID (a failed XADD, so
 // the unchanged line must be shipped again next cycle, from a recalled line when remembering).
 struct DiffSide {
@@ -152,7 +145,9 @@ TEST_CASE("pass memory: recalled lines equal a full parse through random edits",
     const auto fresh_line = [&] {
         const std::uint32_t rec = next_rec++;
         const std::string& status = statuses[rng() % statuses.size()];
-        return kernel_line(1 + rec / 5000, rec, status, actions[rng() % actions.size()]);
+        // Statuses of the same length (WAITING/STARTED) make same-length changes.
+        return test::kernel_line(1 + rec / 5000, rec, "0x200000401:0x" + std::to_string(rec) + ":0x0",
+                                 actions[rng() % actions.size()], status);
     };
     std::vector<std::string> lines;
     for (int i = 0; i < 3000; ++i) lines.push_back(fresh_line());

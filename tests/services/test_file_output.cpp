@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "services/file_output.hpp"
+#include "fifo_reader.hpp"
 #include "fixtures.hpp"
 
 using hsm::test::read_file;
@@ -128,19 +129,11 @@ TEST_CASE("file_output: a character device is written in place, never replaced",
 TEST_CASE("file_output: a FIFO is written in place for its reader", "[services][files]") {
     TempDir dir;
     const auto fifo = dir / "pipe";
-    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-    std::string received;
-    std::thread reader([&] {
-        const int fd = ::open(fifo.c_str(), O_RDONLY);
-        char buf[256];
-        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) received.append(buf, static_cast<std::size_t>(n));
-        ::close(fd);
-    });
+    hsm::test::FifoReader reader(fifo);
     std::string why;
     const bool ok = write(fifo, "through the pipe\n", why);
-    reader.join();
     CHECK(ok);
-    CHECK(received == "through the pipe\n");
+    CHECK(reader.received() == "through the pipe\n");
     CHECK(S_ISFIFO(stat_of(fifo).st_mode));
     CHECK(others_in(dir.path(), {"pipe"}).empty());
 }

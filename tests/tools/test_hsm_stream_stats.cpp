@@ -19,6 +19,7 @@
 #include <toml++/toml.h>
 
 #include "event_json.hpp"
+#include "fifo_reader.hpp"
 #include "fixtures.hpp"
 
 using namespace hsm::test;
@@ -435,18 +436,10 @@ TEST_CASE("stats -o: a FIFO is written in place for its reader", "[tools][stats]
     write_known_streams(redis);
     TempDir dir;
     const auto fifo = dir / "pipe";
-    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-    std::string received;
-    std::thread reader([&] {
-        const int fd = ::open(fifo.c_str(), O_RDONLY);
-        char buf[4096];
-        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) received.append(buf, static_cast<std::size_t>(n));
-        ::close(fd);
-    });
+    hsm::test::FifoReader reader(fifo);
     auto r = run(stats(redis, {"-o", fifo.string()}));
-    reader.join();
     CHECK(r.exit_code == 0);
-    CHECK_THAT(received, Catch::Contains("\"total_live_actions\": 3"));
+    CHECK_THAT(reader.received(), Catch::Contains("\"total_live_actions\": 3"));
     struct stat st {};
     REQUIRE(::lstat(fifo.c_str(), &st) == 0);
     CHECK(S_ISFIFO(st.st_mode));
